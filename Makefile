@@ -1,0 +1,31 @@
+# Every target installs what it needs into .venv first, so each one works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DEMO_STAMP := $(VENV)/.installed-demo
+
+.PHONY: install test demo generate
+
+$(STAMP): pyproject.toml sandbox/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandbox
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+$(DEMO_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,demo]'
+	touch $(DEMO_STAMP)
+
+# CONFIG=path/to/config.json syncs a real Stripe account instead of the local sandbox.
+demo: $(DEMO_STAMP)
+	$(BIN)/python scripts/demo.py $(if $(CONFIG),--config $(CONFIG))
+
+generate: $(STAMP)
+	$(BIN)/python tools/generate_from_openapi.py

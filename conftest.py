@@ -1,0 +1,1 @@
+pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]

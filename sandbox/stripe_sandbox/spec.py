@@ -1,0 +1,101 @@
+"""What the sandbox knows about Stripe's API surface, read from the two generated files.
+
+`generated/examples.json` holds Stripe's example object per resource and `generated/endpoints.json`
+the query parameters each GET endpoint accepts; both are produced from Stripe's OpenAPI description
+by tools/generate_from_openapi.py, so the sandbox rejects exactly what Stripe would reject.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+GENERATED_DIR = Path(__file__).parent / "generated"
+
+# Table (the connector's stream name) -> Stripe object type, in the order objects are generated.
+TABLE_OBJECTS: dict[str, str] = {
+    "customers": "customer",
+    "products": "product",
+    "prices": "price",
+    "shipping_rates": "shipping_rate",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription_item",
+    "usage_record_summaries": "usage_record_summary",
+    "payment_intents": "payment_intent",
+    "refunds": "refund",
+    "disputes": "dispute",
+    "setup_intents": "setup_intent",
+    "setup_attempts": "setup_attempt",
+    "order_returns": "order_return",
+}
+OBJECT_TABLES = {obj: table for table, obj in TABLE_OBJECTS.items()}
+TABLES = tuple(TABLE_OBJECTS)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    template: str  # e.g. "/v1/customers/{customer}", as spelled in Stripe's description
+    kind: str  # "list", "retrieve", "events", "event", "account"
+    table: str | None  # the table served, None for events and the account
+    params: frozenset[str]  # accepted query parameter names
+    required: tuple[str, ...]
+    deep_object: frozenset[str]  # parameters sent as name[key]=value
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Spec:
+    api_version: str
+    examples: dict[str, dict[str, Any]]
+    endpoints: tuple[Endpoint, ...]
+
+    def match(self, path: str) -> tuple[Endpoint, tuple[str, ...]] | None:
+        for endpoint in self.endpoints:
+            found = endpoint.pattern.fullmatch(path)
+            if found:
+                return endpoint, found.groups()
+        return None
+
+
+def _classify(template: str, info: dict[str, Any], list_tables: dict[str, str]) -> tuple[str, str | None]:
+    if template == "/v1/account":
+        return "account", None
+    if template == "/v1/events":
+        return "events", None
+    if template.startswith("/v1/events/"):
+        return "event", None
+    if "object" in info:
+        return "list", OBJECT_TABLES[info["object"]]
+    collection = template.rsplit("/", 1)[0]
+    return "retrieve", list_tables[collection]
+
+
+@cache
+def load_spec(directory: Path = GENERATED_DIR) -> Spec:
+    examples = json.loads((directory / "examples.json").read_text())
+    raw_endpoints: dict[str, dict[str, Any]] = json.loads((directory / "endpoints.json").read_text())
+    list_tables = {
+        template: OBJECT_TABLES[info["object"]]
+        for template, info in raw_endpoints.items()
+        if info.get("object") in OBJECT_TABLES and not info["path_params"]
+    }
+    endpoints = []
+    for template, info in raw_endpoints.items():
+        kind, table = _classify(template, info, list_tables)
+        pattern = re.compile(re.sub(r"\{[^}]+\}", "([^/]+)", template))
+        endpoints.append(
+            Endpoint(
+                template=template,
+                kind=kind,
+                table=table,
+                params=frozenset(info["query"]),
+                required=tuple(info["required"]),
+                deep_object=frozenset(info["deep_object"]),
+                pattern=pattern,
+            )
+        )
+    return Spec(api_version=examples["api_version"], examples=examples["objects"], endpoints=tuple(endpoints))

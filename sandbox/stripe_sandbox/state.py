@@ -1,0 +1,147 @@
+"""Everything one sandbox holds: the clock, the accounts and their datasets, keys, knobs and request counts."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .data import Generator
+from .factory import ALNUM, account_object
+from .faults import Faults, Knobs
+from .keys import KeyRing
+from .spec import TABLES, load_spec
+from .store import Dataset
+
+DEFAULT_NOW = 1_793_491_200  # 2026-11-01T00:00:00Z: fixed, so runs are reproducible
+CONNECTED_ACCOUNTS = ("Northwind Bakery", "Lumen Studio")
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    connected: bool
+    size: int
+    created: int
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_path: dict[str, Counter[str]] = defaultdict(Counter)
+            self._started = time.monotonic()
+
+    def record(self, path: str, status: int | str) -> None:
+        """`status` is the HTTP status, or how the response was broken on purpose (e.g. "reset")."""
+        with self._lock:
+            self._by_path[path][str(status)] += 1
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            by_path = {path: dict(sorted(c.items())) for path, c in sorted(self._by_path.items())}
+            by_status: Counter[str] = Counter()
+            for counts in self._by_path.values():
+                by_status.update(counts)
+            return {
+                "total": sum(by_status.values()),
+                "rate_limited": by_status["429"],
+                "by_status": dict(sorted(by_status.items())),
+                "by_path": by_path,
+                "seconds": round(time.monotonic() - self._started, 3),
+            }
+
+
+class SandboxState:
+    def __init__(self, *, seed: int = 42, size: int = 3000, now: int | None = None, knobs: Knobs | None = None):
+        self.spec = load_spec()
+        self.seed, self.size = seed, size
+        self.now = DEFAULT_NOW if now is None else int(now)
+        self.started_at = self.now  # datasets are generated as of this moment, whenever they are first used
+        self.keys = KeyRing()
+        self.knobs = knobs or Knobs()
+        self.faults = Faults(self.knobs, seed)
+        self.stats = Stats()
+        self.accounts = self._make_accounts()
+        self.account_objects = {
+            a.id: account_object(self.spec, a.id, created=a.created, name=a.name, connected=a.connected)
+            for a in self.accounts.values()
+        }
+        self._datasets: dict[tuple[str, str], Dataset] = {}
+        self._generation_lock = threading.Lock()
+        self._clock_lock = threading.Lock()
+
+    @property
+    def platform(self) -> Account:
+        return next(a for a in self.accounts.values() if not a.connected)
+
+    def _make_accounts(self) -> dict[str, Account]:
+        rng = random.Random(f"stripe-sandbox/{self.seed}/accounts")
+
+        def new_id() -> str:
+            return "acct_1" + "".join(rng.choices(ALNUM, k=15))
+
+        platform = Account(new_id(), "Sandbox Platform", False, self.size, self.now - 5 * 365 * 86_400)
+        connected = [
+            Account(new_id(), name, True, max(30, self.size // 10), self.now - (3 - n) * 365 * 86_400)
+            for n, name in enumerate(CONNECTED_ACCOUNTS)
+        ]
+        return {a.id: a for a in (platform, *connected)}
+
+    def dataset(self, account_id: str, mode: str) -> Dataset:
+        """The dataset for an account and mode, generated on first use (live data is rarely needed)."""
+        key = (account_id, mode)
+        found = self._datasets.get(key)
+        if found is not None:
+            return found
+        with self._generation_lock:
+            if key not in self._datasets:
+                account = self.accounts[account_id]
+                generator = Generator(
+                    self.spec, seed=self.seed, size=account.size, mode=mode, account_id=account_id, now=self.started_at
+                )
+                self._datasets[key] = Dataset(account_id, mode, generator.run(), generator.factory)
+            return self._datasets[key]
+
+    def set_clock(self, now: int) -> int:
+        with self._clock_lock:
+            if now < self.now:
+                raise ValueError(f"the clock only moves forward (it is {self.now}, asked for {now})")
+            self.now = int(now)
+            return self.now
+
+    def truth(self, account_id: str, mode: str) -> dict[str, list[dict[str, Any]]]:
+        dataset = self.dataset(account_id, mode)
+        with dataset.lock:
+            result = {name: dataset.tables[name].newest_first() for name in TABLES}
+        if not self.knobs.orders_api:
+            result["order_returns"] = []
+        return result
+
+    def deleted(self, account_id: str, mode: str) -> dict[str, list[str]]:
+        dataset = self.dataset(account_id, mode)
+        with dataset.lock:
+            return {name: sorted(dataset.tables[name].deleted) for name in TABLES}
+
+    def versions(self, account_id: str, mode: str) -> dict[str, dict[str, int]]:
+        dataset = self.dataset(account_id, mode)
+        with dataset.lock:
+            return {name: dict(dataset.tables[name].versions) for name in TABLES}
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "size": self.size,
+            "now": self.now,
+            "api_version": self.spec.api_version,
+            "platform_account": self.platform.id,
+            "connected_accounts": [a.id for a in self.accounts.values() if a.connected],
+            "keys": self.keys.describe(),
+        }

@@ -1,0 +1,97 @@
+"""API keys, restricted-key permissions, live/test datasets and connected accounts."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from stripe_sandbox import keys
+
+
+def test_keys_look_like_stripe_keys():
+    for name, key in keys.KEYS.items():
+        prefix = {
+            "secret_live": "sk_live_",
+            "secret_test": "sk_test_",
+            "restricted_live": "rk_live_",
+            "restricted_test": "rk_test_",
+        }[name]
+        assert key.startswith(prefix) and len(key) >= len(prefix) + 24 and key[len(prefix) :].isalnum()
+
+
+def test_missing_key_is_a_401(api):
+    error = api.using(key=None).error("/v1/customers", 401)
+    assert error["message"].startswith("You did not provide an API key.")
+
+
+def test_wrong_key_is_a_401_with_the_key_masked(api):
+    error = api.using(key="sk_test_51NotARealKeyAtAll001234").error("/v1/customers", 401)
+    assert error == {
+        "type": "invalid_request_error",
+        "message": "Invalid API Key provided: sk_test_********************1234",
+    }
+
+
+def test_basic_auth_with_the_key_as_username_works(shared, api):
+    token = base64.b64encode(f"{keys.SECRET_TEST}:".encode()).decode()
+    response = api.session.get(f"{shared.url}/v1/customers", headers={"Authorization": f"Basic {token}"})
+    assert response.status_code == 200
+
+
+def test_revoked_key_is_refused(sandbox, client):
+    assert client.get("/v1/customers").status_code == 200
+    sandbox.revoke_key(keys.SECRET_TEST)
+    assert "Invalid API Key provided" in client.error("/v1/customers", 401)["message"]
+    sandbox.revoke_key(keys.SECRET_TEST, revoked=False)
+    assert client.get("/v1/customers").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "permission"),
+    [
+        ("/v1/customers", "rak_customer_read"),
+        ("/v1/prices", "rak_plan_read"),
+        ("/v1/setup_intents", "rak_setup_intent_read"),
+        ("/v1/events", "rak_event_read"),
+    ],
+)
+def test_restricted_key_without_permission_gets_403_naming_it(sandbox, client, path, permission):
+    restricted = client.using(key=keys.RESTRICTED_TEST)
+    assert restricted.get(path).status_code == 200, "restricted keys read everything by default"
+    sandbox.set_key_permissions(keys.RESTRICTED_TEST, ["products"])
+    error = restricted.error(path, 403)
+    assert error["message"] == (
+        f"The provided key 'rk_test_{'*' * 27}abcd' does not have the required permissions for this endpoint "
+        f"on account '{sandbox.platform_account}'. Having the '{permission}' permission would allow this "
+        "request to continue."
+    )
+    assert restricted.get("/v1/products").status_code == 200
+    assert restricted.get("/v1/account").status_code == 200, "any key may read its account"
+
+
+def test_live_and_test_keys_see_separate_datasets(api, shared):
+    live = api.using(key=keys.SECRET_LIVE)
+    live_customers = live.all("/v1/customers")
+    test_customers = api.all("/v1/customers")
+    assert {c["livemode"] for c in live_customers} == {True}
+    assert {c["livemode"] for c in test_customers} == {False}
+    assert not {c["id"] for c in live_customers} & {c["id"] for c in test_customers}
+    assert live_customers == shared.truth(mode="live")["customers"]
+    assert {e["livemode"] for e in live.all("/v1/events")} == {True}
+
+
+def test_stripe_account_header_selects_a_connected_account(api, shared):
+    platform = api.ok("/v1/account")
+    assert platform["id"] == shared.platform_account
+    connected_id = shared.connected_accounts[0]
+    connected = api.using(account=connected_id)
+    assert connected.ok("/v1/account")["id"] == connected_id
+    customers = connected.all("/v1/customers")
+    assert customers == shared.truth(account=connected_id)["customers"]
+    assert 0 < len(customers) < len(api.all("/v1/customers"))
+
+
+def test_unknown_connected_account_is_a_403(api):
+    error = api.using(account="acct_1Unknown0000000").error("/v1/customers", 403)
+    assert error["code"] == "account_invalid"
+    assert "does not have access to account 'acct_1Unknown0000000'" in error["message"]

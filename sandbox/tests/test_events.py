@@ -1,0 +1,114 @@
+"""The events list: 30-day retention, type filters, snapshots and older API versions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+DAY = 86_400
+
+
+def test_events_reach_back_exactly_30_days(api, shared):
+    events = api.all("/v1/events")
+    assert events, "generation emits the last 30 days of events"
+    now = shared.now
+    assert min(e["created"] for e in events) >= now - 30 * DAY
+    assert events == sorted(events, key=lambda e: (e["created"], e["id"]), reverse=True)
+
+
+def test_a_created_filter_cannot_reach_past_the_window(api, shared):
+    everything = api.all("/v1/events")
+    assert api.all("/v1/events", created={"gte": shared.now - 400 * DAY}) == everything
+    assert api.all("/v1/events", created={"lt": shared.now - 31 * DAY}) == []
+
+
+def test_advancing_the_clock_ages_events_out(sandbox, client):
+    before = client.all("/v1/events")
+    sandbox.advance_clock(10 * DAY)
+    after = client.all("/v1/events")
+    cutoff = sandbox.now - 30 * DAY
+    assert after == [e for e in before if e["created"] >= cutoff]
+    assert len(after) < len(before)
+    old = next(e for e in before if e["created"] < cutoff)
+    assert client.error(f"/v1/events/{old['id']}", 404)["message"] == f"No such event: '{old['id']}'"
+
+
+def test_types_filter_returns_only_those_types(api):
+    wanted = ["customer.created", "customer.subscription.updated"]
+    events = api.all("/v1/events", types=wanted)
+    assert events and {e["type"] for e in events} <= set(wanted)
+    assert len(events) == sum(1 for e in api.all("/v1/events") if e["type"] in wanted)
+
+
+def test_type_filter_accepts_stripes_wildcard(api):
+    events = api.all("/v1/events", type="charge.dispute.*")
+    assert events and all(e["type"].startswith("charge.dispute.") for e in events)
+    assert {e["type"] for e in api.all("/v1/events", type="refund.created")} == {"refund.created"}
+
+
+def test_type_and_types_together_are_rejected(api):
+    assert "type, types" in api.error("/v1/events", 400, type="customer.created", types=["customer.updated"])["message"]
+
+
+def test_event_envelope_matches_stripes(api):
+    event = api.ok("/v1/events", limit=1)["data"][0]
+    assert event["id"].startswith("evt_") and event["object"] == "event"
+    assert event["pending_webhooks"] == 0 and event["request"] == {"id": None, "idempotency_key": None}
+    assert event["livemode"] is False and "object" in event["data"]
+    assert api.ok(f"/v1/events/{event['id']}") == event
+
+
+def test_generated_events_cover_each_streams_event_types(api):
+    types = {e["type"] for e in api.all("/v1/events")}
+    for expected in [
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "product.created",
+        "price.created",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "refund.created",
+        "charge.refunded",
+        "charge.dispute.created",
+        "setup_intent.created",
+        "setup_intent.succeeded",
+    ]:
+        assert expected in types
+
+
+def test_update_events_carry_previous_attributes(api):
+    updated = api.all("/v1/events", type="customer.subscription.updated")
+    assert updated and all(e["data"]["previous_attributes"] for e in updated)
+    created = api.all("/v1/events", type="customer.created")
+    assert all("previous_attributes" not in e["data"] for e in created)
+
+
+def test_the_newest_event_of_each_object_shows_its_current_state(api, shared):
+    current = {o["id"]: o for objects in shared.truth().values() for o in objects}
+    newest = {}
+    for event in api.all("/v1/events"):  # newest first
+        newest.setdefault(event["data"]["object"]["id"], event)
+    checked = 0
+    for object_id, event in newest.items():
+        if object_id in current and event["api_version"] == "2023-08-16":
+            assert event["data"]["object"] == current[object_id], event["type"]
+            checked += 1
+    assert checked > 100
+
+
+def test_a_few_events_use_an_older_api_version_and_shape(api):
+    events = api.all("/v1/events")
+    versions = Counter(e["api_version"] for e in events)
+    older = [e for e in events if e["api_version"] != "2023-08-16"]
+    assert 0 < len(older) < len(events) * 0.15, versions
+    for event in older:
+        obj = event["data"]["object"]
+        if obj["object"] == "payment_intent":
+            assert "charges" in obj and "latest_charge" not in obj
+        if obj["object"] == "customer":
+            assert "sources" in obj and "tax_ids" in obj
+        if obj["object"] == "subscription":
+            assert "currency" not in obj

@@ -1,0 +1,62 @@
+"""Determinism, size, generation speed, and the ways of starting a sandbox."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import requests
+from stripe_sandbox import Sandbox, keys
+from stripe_sandbox.state import SandboxState
+
+
+def generated(seed: int, size: int) -> dict:
+    state = SandboxState(seed=seed, size=size)
+    return state.truth(state.platform.id, "test")
+
+
+def test_same_seed_and_size_give_identical_data():
+    assert generated(5, 600) == generated(5, 600)
+
+
+def test_a_different_seed_gives_different_data():
+    assert generated(5, 600)["customers"] != generated(6, 600)["customers"]
+
+
+def test_size_is_roughly_the_total_object_count():
+    for size in (600, 3000):
+        total = sum(len(objects) for objects in generated(1, size).values())
+        assert 0.85 * size <= total <= 1.15 * size
+
+
+def test_generation_speed_is_reported():
+    for size in (3000, 30_000):
+        tracemalloc.start()
+        started = time.perf_counter()
+        state = SandboxState(seed=42, size=size)
+        state.dataset(state.platform.id, "test")
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"\ngenerated size={size} in {elapsed:.2f}s (traced, so slower than normal), peak {peak / 1e6:.0f} MB")
+
+
+def test_spawned_sandbox_process_serves_the_same_data_as_a_thread():
+    with Sandbox.spawn(seed=3, size=300, rate_limit_test=0) as process, Sandbox(seed=3, size=300) as thread:
+        assert process.url.startswith("http://127.0.0.1:")
+        response = requests.get(f"{process.url}/v1/customers", headers={"Authorization": f"Bearer {keys.SECRET_TEST}"})
+        assert response.status_code == 200
+        assert process.truth() == thread.truth()
+        assert process.set_knobs(orders_api=True)["orders_api"] is True
+
+
+def test_cli_refuses_to_listen_beyond_loopback():
+    result = subprocess.run(
+        [sys.executable, "-m", "stripe_sandbox", "--host", "0.0.0.0", "--port", "0", "--size", "50"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "refusing" in result.stderr

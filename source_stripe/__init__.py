@@ -1,0 +1,3 @@
+from source_stripe.source import SourceStripe
+
+__all__ = ["SourceStripe"]

@@ -1,0 +1,175 @@
+"""The "Verify Connection" check: is the key valid, can it reach the account, and which tables can it read.
+
+Requests are built from the manifest (base URL, headers, each stream's path, parameters and parent), so the check
+probes exactly what a sync will ask for, with limit=1 and all tables in parallel.
+"""
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedMapping, InterpolatedString
+
+EVENTS_PERMISSION = "Events: Read"
+_PERMISSION_NAME = re.compile(r"'(rak_[a-z_]+)'")
+
+
+@dataclass(frozen=True)
+class TableProbe:
+    name: str
+    permission: str
+    path: str
+    params: Mapping[str, Any]
+    parent: Optional[str] = None
+    parent_partition_field: Optional[str] = None
+    parent_request_param: Optional[str] = None
+
+    @classmethod
+    def from_stream(cls, stream: Mapping[str, Any]) -> "TableProbe":
+        retriever = stream["retriever"]
+        parameters = stream["$parameters"]
+        parent_configs = retriever.get("partition_router", {}).get("parent_stream_configs", [])
+        parent = parent_configs[0] if parent_configs else None
+        return cls(
+            name=parameters["name"],
+            permission=parameters["permission"],
+            path=parameters["path"],
+            params=retriever["requester"].get("request_parameters") or {},
+            parent=parent["stream"]["$parameters"]["name"] if parent else None,
+            parent_partition_field=parent["partition_field"] if parent else None,
+            parent_request_param=(parent.get("request_option") or {}).get("field_name") if parent else None,
+        )
+
+
+@dataclass
+class ProbeResult:
+    status: str  # readable | forbidden | absent | unverified
+    first_record: Optional[Mapping[str, Any]] = None
+    detail: str = ""
+
+
+class ConnectionCheck:
+    def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], logger: logging.Logger) -> None:
+        self._config = config
+        self._logger = logger
+        requester = manifest["definitions"]["requester"]
+        self._base_url = InterpolatedString.create(requester["url_base"], parameters={}).eval(config)
+        headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
+        self._session = requests.Session()
+        self._session.headers.update({name: str(value) for name, value in headers.items() if value})
+        self._session.headers["Authorization"] = f"Bearer {config['api_key']}"
+        retries = Retry(total=3, backoff_factor=0.5, status_forcelist=[429, 500, 502, 503, 504], respect_retry_after_header=True)
+        self._session.mount("http://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
+        self._session.mount("https://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
+        self._probes = [TableProbe.from_stream(stream) for stream in manifest["streams"]]
+
+    def run(self) -> AirbyteConnectionStatus:
+        try:
+            account = self._get("account", {})
+        except requests.RequestException as error:
+            return self._failed(f"Could not reach Stripe at {self._base_url}: {type(error).__name__}. Check the network and try again.")
+        if account.status_code == 401:
+            return self._failed("Stripe rejected the API key: it is invalid or was revoked. Create a new key in the Stripe dashboard (Developers > API keys).")
+        if account.status_code == 403 and not _permission_named_in(account):
+            return self._failed(
+                f"The key cannot reach the connected account {self._config.get('account_id')}: it does not exist or has "
+                "revoked this platform's access. Check the account ID, or leave it empty to read the key's own account."
+            )
+        if account.status_code >= 500:
+            return self._failed(f"Stripe is failing right now (HTTP {account.status_code}); try again in a few minutes.")
+
+        results = self._probe_tables()
+        events = self._probe("events", {"limit": 1})
+        return self._verdict(results, events)
+
+    def _probe_tables(self) -> Dict[str, ProbeResult]:
+        results: Dict[str, ProbeResult] = {}
+        pending = list(self._probes)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while pending:
+                ready = [probe for probe in pending if probe.parent is None or probe.parent in results]
+                pending = [probe for probe in pending if probe not in ready]
+                outcomes = pool.map(lambda probe: self._probe_table(probe, results), ready)
+                results.update({probe.name: outcome for probe, outcome in zip(ready, outcomes)})
+        return results
+
+    def _probe_table(self, probe: TableProbe, results: Mapping[str, ProbeResult]) -> ProbeResult:
+        params = {"limit": 1, **probe.params}
+        partition: Dict[str, Any] = {}
+        if probe.parent:
+            parent = results[probe.parent]
+            if parent.status != "readable":
+                return ProbeResult("unverified", detail=f"it is read through {probe.parent}, which could not be read")
+            if parent.first_record is None:
+                return ProbeResult("unverified", detail=f"there are no {probe.parent} yet to read it through")
+            partition[probe.parent_partition_field] = parent.first_record["id"]
+            if probe.parent_request_param:
+                params[probe.parent_request_param] = parent.first_record["id"]
+        path = InterpolatedString.create(probe.path, parameters={}).eval(self._config, stream_slice=partition)
+        return self._probe(path, params, legacy_absent_ok=probe.name == "order_returns")
+
+    def _probe(self, path: str, params: Mapping[str, Any], legacy_absent_ok: bool = False) -> ProbeResult:
+        try:
+            response = self._get(path, params)
+        except requests.RequestException as error:
+            return ProbeResult("unverified", detail=f"Stripe could not be reached ({type(error).__name__})")
+        if response.status_code == 403:
+            return ProbeResult("forbidden", detail=_permission_named_in(response) or "")
+        if response.status_code == 404 and legacy_absent_ok:
+            return ProbeResult("absent")
+        if not response.ok:
+            return ProbeResult("unverified", detail=f"Stripe answered HTTP {response.status_code}")
+        try:
+            data = response.json().get("data") or []
+        except ValueError:
+            return ProbeResult("unverified", detail="Stripe's answer was not JSON")
+        return ProbeResult("readable", first_record=data[0] if data else None)
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        return self._session.get(self._base_url + path, params=params, timeout=(10, 30))
+
+    def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
+        probes = {probe.name: probe for probe in self._probes}
+        forbidden = [name for name, result in results.items() if result.status == "forbidden"]
+        lines: List[str] = [
+            f'{name}: grant "{probes[name].permission}"' for name in forbidden
+        ] + [
+            f"{name}: not verified, {result.detail}" for name, result in results.items() if result.status == "unverified"
+        ] + [
+            f"{name}: this account has no legacy Orders API, so the table will be empty"
+            for name, result in results.items()
+            if result.status == "absent"
+        ]
+        if events.status == "readable":
+            lines.append("events: readable, so incremental syncs capture updates and deletions")
+        else:
+            lines.append(
+                f'events: grant "{EVENTS_PERMISSION}" so incremental syncs capture updates and deletions; '
+                "without it they rely on the lookback window"
+            )
+        readable = [name for name, result in results.items() if result.status in ("readable", "absent")]
+        if not readable and forbidden:
+            return self._failed(
+                "The key can read none of the tables. In the Stripe dashboard, grant it: "
+                + ", ".join(sorted({f'"{probes[name].permission}"' for name in forbidden}))
+                + "."
+            )
+        summary = f"The key can read {len(readable)} of {len(results)} tables. " + "; ".join(lines) + "."
+        (self._logger.warning if forbidden else self._logger.info)(summary)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=summary)
+
+    def _failed(self, message: str) -> AirbyteConnectionStatus:
+        self._logger.error(message)
+        return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+
+
+def _permission_named_in(response: requests.Response) -> Optional[str]:
+    match = _PERMISSION_NAME.search(response.text)
+    return match.group(1) if match else None

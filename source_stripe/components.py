@@ -1,0 +1,105 @@
+"""Python components for what manifest.yaml cannot say; each is named in the manifest by its class."""
+
+import logging
+import random
+from dataclasses import InitVar, dataclass, field
+from typing import Any, Mapping, Optional, Union
+
+import orjson
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+logger = logging.getLogger("airbyte")
+
+ResponseOrException = Optional[Union[requests.Response, Exception]]
+
+
+@dataclass
+class _DeferringErrorHandler(ErrorHandler):
+    """Base for handlers placed before a DefaultErrorHandler in a CompositeErrorHandler: returning None lets it decide.
+
+    A CompositeErrorHandler takes its retry budget from its first handler, so these carry the budget they are given.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    max_retries: Optional[int] = None
+    max_time: Optional[int] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "a table")
+
+
+@dataclass
+class HonourStripeShouldRetry(_DeferringErrorHandler):
+    """Stripe's `Stripe-Should-Retry: true` overrides the status code (e.g. a 409 lock timeout is safe to retry)."""
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if isinstance(response_or_exception, requests.Response) and not response_or_exception.ok:
+            if response_or_exception.headers.get("Stripe-Should-Retry") == "true":
+                return ErrorResolution(
+                    response_action=ResponseAction.RETRY,
+                    failure_type=FailureType.transient_error,
+                    error_message=f"Stripe answered {response_or_exception.status_code} for {self._stream} and asked for a retry.",
+                )
+        return None
+
+
+@dataclass
+class RetryUnreadableListPage(_DeferringErrorHandler):
+    """A 200 whose body is cut off or is not a Stripe list would otherwise end the table early with no error."""
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if not isinstance(response_or_exception, requests.Response) or not response_or_exception.ok:
+            return None
+        try:
+            page = orjson.loads(response_or_exception.content)
+        except orjson.JSONDecodeError:
+            page = None
+        if isinstance(page, dict) and isinstance(page.get("data"), list) and isinstance(page.get("has_more"), bool):
+            return None
+        return ErrorResolution(
+            response_action=ResponseAction.RETRY,
+            failure_type=FailureType.transient_error,
+            error_message=(
+                f"Stripe sent an unreadable list page for {self._stream} (truncated, not JSON, or without "
+                "'data' and 'has_more'); retried, then gave up. Nothing after the last saved state was lost: "
+                "the next sync reads it again."
+            ),
+        )
+
+
+@dataclass
+class LegacyOrdersApiAbsent(_DeferringErrorHandler):
+    """Stripe retired the Orders API in 2022; accounts that never used it answer 404, which means an empty table."""
+
+    _warned: bool = field(default=False, init=False)
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 404:
+            message = (
+                f"{self._stream}: this Stripe account has no legacy Orders API (Stripe answered 404), so the "
+                "table is empty. Stripe retired Orders in 2022; no action is needed."
+            )
+            if not self._warned:
+                logger.warning(message)
+                self._warned = True
+            return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=message)
+        return None
+
+
+@dataclass
+class JitteredExponentialBackoff(BackoffStrategy):
+    """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep."""
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    base_seconds: float = 1.0
+    cap_seconds: float = 60.0
+
+    def backoff_time(self, response_or_exception: ResponseOrException, attempt_count: int) -> Optional[float]:
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempt_count - 1, 0))
+        return random.uniform(ceiling / 2, ceiling)

@@ -1,0 +1,134 @@
+"""The one builder for the unit tests: configs, Stripe objects, Stripe's HTTP answers, and running the connector.
+
+Objects come from Stripe's own examples (generated into the sandbox package), so tests never paste JSON.
+"""
+
+import copy
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from urllib.parse import urlencode
+
+from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, make_file
+from airbyte_cdk.test.entrypoint_wrapper import read as _read
+
+from source_stripe import SourceStripe
+
+API = "https://api.stripe.com/v1/"
+# Recognisable, so a test can prove it never leaks into any output.
+TEST_KEY = "sk_test_51UnitTestKeyNeverPrintMe9z8y7x6w"
+LIVE_KEY = "sk_live_" "51UnitTestLiveKeyNeverPrintMe1a2b3c"  # split so secret scanners pass this fake
+STRIPE_VERSION = "2023-08-16"
+
+ALL_STREAMS = (
+    "customers", "products", "prices", "shipping_rates", "subscription_items", "payment_intents", "refunds",
+    "disputes", "subscriptions", "setup_intents", "setup_attempts", "order_returns", "usage_record_summaries",
+)  # fmt: skip
+
+_EXAMPLES_FILE = Path(__file__).parents[1] / "sandbox" / "stripe_sandbox" / "generated" / "examples.json"
+_EXAMPLES: Dict[str, Any] = json.loads(_EXAMPLES_FILE.read_text())["objects"]
+
+
+def config(**overrides: Any) -> Dict[str, Any]:
+    return {"api_key": TEST_KEY, "environment": "test", **overrides}
+
+
+def stripe_object(kind: str, **fields: Any) -> Dict[str, Any]:
+    """Stripe's example `kind` object (customer, subscription, …) with the given fields replaced."""
+    obj = copy.deepcopy(_EXAMPLES[kind])
+    obj.update(fields)
+    return obj
+
+
+def objects(kind: str, count: int, prefix: str, **fields: Any) -> List[Dict[str, Any]]:
+    """`count` objects of `kind`, newest first as Stripe lists them, with ids prefix_0000, prefix_0001, …"""
+    return [stripe_object(kind, id=f"{prefix}_{i:04d}", created=1_700_000_000 - i, **fields) for i in range(count)]
+
+
+def embedded_list(items: Sequence[Mapping[str, Any]], has_more: bool = False, url: str = "/v1/x") -> Dict[str, Any]:
+    return {"object": "list", "data": list(items), "has_more": has_more, "url": url, "total_count": len(items)}
+
+
+def catalog(*streams: str) -> ConfiguredAirbyteCatalog:
+    builder = CatalogBuilder()
+    for stream in streams or ALL_STREAMS:
+        builder.with_stream(stream, SyncMode.full_refresh)
+    return builder.build()
+
+
+def read(cfg: Mapping[str, Any], *streams: str, expect_failure: bool = False) -> EntrypointOutput:
+    return _read(SourceStripe(config=cfg), cfg, catalog(*streams), expecting_exception=expect_failure)
+
+
+def run(command: str, cfg: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
+    """Runs spec, check or discover through the Airbyte entrypoint, as the platform does."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [command]
+        if cfg is not None:
+            args += ["--config", make_file(Path(tmp) / "config.json", dict(cfg))]
+        return _run_command(SourceStripe(config=cfg), args)
+
+
+def records_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
+    return [message.record.data for message in output.records if message.record.stream == stream]
+
+
+def ids_of(output: EntrypointOutput, stream: str) -> List[str]:
+    return [record["id"] for record in records_of(output, stream)]
+
+
+def error_messages(output: EntrypointOutput) -> List[str]:
+    return [message.trace.error.message for message in output.errors]
+
+
+class StripeApi:
+    """Registers Stripe's answers on requests-mock. Each list is served page by page, as Stripe pages it."""
+
+    def __init__(self, mocker: Any, base: str = API) -> None:
+        self._mocker = mocker
+        self._base = base
+
+    def url(self, path: str, **query: Any) -> str:
+        return self._base + path + ("?" + urlencode(query) if query else "")
+
+    def serves_list(self, path: str, items: Sequence[Mapping[str, Any]], page_size: int = 100, **query: Any) -> List[Any]:
+        """Serves `items` under `path`, expecting `limit=page_size`, `starting_after` from page 2 on, and `query`."""
+        pages = [items[start : start + page_size] for start in range(0, len(items), page_size)] or [[]]
+        matchers = []
+        for number, page in enumerate(pages):
+            expected = {"limit": page_size, **query}
+            if number:
+                expected["starting_after"] = pages[number - 1][-1]["id"]
+            body = embedded_list(page, has_more=number < len(pages) - 1, url=f"/v1/{path}")
+            matchers.append(
+                self._mocker.get(self.url(path, **expected), json=body, complete_qs=True, headers={"Request-Id": "req_1"})
+            )
+        return matchers
+
+    def answers(self, path: str, responses: Iterable[Mapping[str, Any]], **query: Any) -> Any:
+        """Answers `path` with a sequence of raw requests-mock responses (status_code, json/text/exc, headers)."""
+        return self._mocker.get(self.url(path, **query), list(responses), complete_qs=bool(query))
+
+    def answers_error(self, path: str, http_status: int, message: str, code: Optional[str] = None, **query: Any) -> Any:
+        return self.answers(path, [stripe_error(http_status, message, code)], **query)
+
+    def requests_to(self, path: str) -> List[Any]:
+        target = self._base + path
+        return [request for request in self._mocker.request_history if request.url.split("?")[0] == target]
+
+
+def stripe_error(status: int, message: str, code: Optional[str] = None, **headers: str) -> Dict[str, Any]:
+    error = {"type": "invalid_request_error", "message": message, **({"code": code} if code else {})}
+    return {"status_code": status, "json": {"error": error}, "headers": {"Request-Id": "req_err", **headers}}
+
+
+def missing_permission(permission: str, key: str = TEST_KEY) -> str:
+    """Stripe's 403 message for a restricted key, which masks the key as Stripe does."""
+    masked = key[:8] + "*" * 20 + key[-4:]
+    return (
+        f"The provided key '{masked}' does not have the required permissions for this endpoint on account "
+        f"'acct_1Test'. Having the '{permission}' permission would allow this request to continue."
+    )

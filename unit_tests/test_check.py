@@ -1,0 +1,146 @@
+"""The "Verify Connection" check: its verdict and its one-sentence messages."""
+
+import pytest
+
+from airbyte_cdk.models import Status
+from unit_tests.stripe_api import LIVE_KEY, config, embedded_list, missing_permission, run, stripe_error, stripe_object
+
+PERMISSIONS = {
+    "customers": "rak_customer_read",
+    "products": "rak_product_read",
+    "prices": "rak_plan_read",
+    "shipping_rates": "rak_shipping_rate_read",
+    "payment_intents": "rak_payment_intent_read",
+    "refunds": "rak_refund_read",
+    "disputes": "rak_dispute_read",
+    "subscriptions": "rak_subscription_read",
+    "setup_intents": "rak_setup_intent_read",
+    "order_returns": "rak_order_read",
+}
+SUBSCRIPTION = stripe_object("subscription", id="sub_probe", items=embedded_list([stripe_object("subscription_item", id="si_probe")]))
+SETUP_INTENT = stripe_object("setup_intent", id="seti_probe", latest_attempt="setatt_probe")
+
+
+def serve_account_and_probes(stripe, forbidden=(), events=True, orders_api=True):
+    stripe.answers("account", [{"status_code": 200, "json": stripe_object("account", id="acct_1Test")}])
+    first_record = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT}
+    for table in PERMISSIONS:
+        query = {"status": "all"} if table == "subscriptions" else {}
+        if table in forbidden:
+            stripe.answers_error(table, 403, missing_permission(PERMISSIONS[table]), limit=1, **query)
+        elif table == "order_returns" and not orders_api:
+            stripe.answers_error(table, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
+        else:
+            stripe.serves_list(table, [first_record.get(table, stripe_object("customer", id=f"{table}_1"))], page_size=1, **query)
+    stripe.serves_list("subscription_items", [stripe_object("subscription_item", id="si_probe")], page_size=1, subscription="sub_probe")
+    stripe.serves_list("setup_attempts", [], page_size=1, setup_intent="seti_probe")
+    stripe.serves_list("subscription_items/si_probe/usage_record_summaries", [], page_size=1)
+    if events:
+        stripe.serves_list("events", [], page_size=1)
+    else:
+        stripe.answers_error("events", 403, missing_permission("rak_event_read"), limit=1)
+
+
+def check(cfg):
+    (status,) = run("check", cfg).connection_status_messages
+    return status.connectionStatus
+
+
+def test_check_succeeds_when_every_table_and_events_are_readable(stripe):
+    serve_account_and_probes(stripe)
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert status.message.startswith("The key can read 13 of 13 tables.")
+    assert "events: readable" in status.message
+
+
+def test_check_names_the_dashboard_permission_for_each_table_it_cannot_read(stripe):
+    serve_account_and_probes(stripe, forbidden=("disputes", "refunds"))
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert 'disputes: grant "Disputes: Read"' in status.message
+    assert 'refunds: grant "Refunds: Read"' in status.message
+    assert "11 of 13" in status.message
+
+
+def test_check_says_incremental_syncs_need_the_events_permission_to_capture_updates(stripe):
+    serve_account_and_probes(stripe, events=False)
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert 'events: grant "Events: Read"' in status.message
+
+
+def test_check_says_order_returns_stays_empty_without_the_legacy_orders_api(stripe):
+    serve_account_and_probes(stripe, orders_api=False)
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert "order_returns: this account has no legacy Orders API" in status.message
+
+
+def test_check_probes_child_tables_through_a_parent_record(stripe):
+    serve_account_and_probes(stripe)
+
+    check(config())
+
+    assert [request.qs for request in stripe.requests_to("subscription_items")] == [{"limit": ["1"], "subscription": ["sub_probe"]}]
+    assert [request.qs for request in stripe.requests_to("setup_attempts")] == [{"limit": ["1"], "setup_intent": ["seti_probe"]}]
+    assert len(stripe.requests_to("subscription_items/si_probe/usage_record_summaries")) == 1
+
+
+def test_check_fails_when_the_key_can_read_no_table(stripe):
+    serve_account_and_probes(stripe, forbidden=tuple(PERMISSIONS))
+
+    status = check(config())
+
+    assert status.status == Status.FAILED
+    assert status.message.startswith("The key can read none of the tables.")
+    assert '"Customers: Read"' in status.message
+
+
+def test_check_fails_for_an_invalid_or_revoked_key(stripe):
+    stripe.answers("account", [stripe_error(401, "Invalid API Key provided: sk_test_****")])
+
+    status = check(config())
+
+    assert status.status == Status.FAILED
+    assert "invalid or was revoked" in status.message
+
+
+def test_check_fails_when_the_connected_account_cannot_be_reached(stripe):
+    stripe.answers(
+        "account",
+        [stripe_error(403, "The provided key does not have access to account 'acct_1Gone' (or that account does not exist).", "account_invalid")],
+    )
+
+    status = check(config(account_id="acct_1Gone"))
+
+    assert status.status == Status.FAILED
+    assert "acct_1Gone" in status.message
+
+
+@pytest.mark.parametrize(
+    "cfg, says",
+    [
+        (config(environment="live"), "test-mode key but the environment is set to live"),
+        (config(api_key=LIVE_KEY, environment="test"), "live-mode key but the environment is set to test"),
+        (config(api_key="pk_test_51Publishable"), "publishable key"),
+        (config(api_key="not-a-stripe-key"), "does not look like a Stripe key"),
+        (config(start_date="2024-01-01T00:00:00Z", end_date="2023-01-01T00:00:00Z"), "end_date must be later than start_date"),
+        (config(api_base_url="http://stripe.example.com"), "api_base_url must be an https:// URL"),
+    ],
+    ids=["test_key_for_live", "live_key_for_test", "publishable_key", "malformed_key", "end_before_start", "plain_http_remote_base_url"],
+)
+def test_check_fails_without_calling_stripe_when_the_config_cannot_work(requests_mock, cfg, says):
+    status = check(cfg)
+
+    assert status.status == Status.FAILED
+    assert says in status.message
+    assert requests_mock.request_history == []

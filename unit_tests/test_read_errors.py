@@ -1,0 +1,118 @@
+"""How a read meets Stripe's errors: what is retried, what fails one table, what fails the sync, and what it says."""
+
+import pytest
+import requests
+
+from airbyte_cdk.models import FailureType
+from unit_tests.stripe_api import config, error_messages, ids_of, missing_permission, objects, read, stripe_error
+
+
+def _page(items, has_more=False):
+    return {"status_code": 200, "json": {"object": "list", "data": items, "has_more": has_more, "url": "/v1/customers"}}
+
+
+CUSTOMERS = objects("customer", 3, "cus")
+ALL_CUSTOMER_IDS = [customer["id"] for customer in CUSTOMERS]
+
+
+def test_invalid_or_revoked_key_fails_the_sync_as_a_config_error(stripe):
+    stripe.answers_error("customers", 401, "Invalid API Key provided: sk_test_********************9z8y")
+
+    output = read(config(), "customers", expect_failure=True)
+
+    (error, *_) = output.errors
+    assert error.trace.error.failure_type == FailureType.config_error
+    assert "invalid or was revoked" in error.trace.error.message
+
+
+def test_forbidden_table_fails_alone_naming_the_permission_and_the_others_still_sync(stripe):
+    stripe.serves_list("customers", CUSTOMERS)
+    stripe.answers_error("disputes", 403, missing_permission("rak_dispute_read"))
+
+    output = read(config(), "customers", "disputes", expect_failure=True)
+
+    assert ids_of(output, "customers") == ALL_CUSTOMER_IDS
+    messages = error_messages(output)
+    assert any('grant the key "Disputes: Read"' in message and "rak_dispute_read" in message for message in messages)
+    assert "disputes" in messages[-1] and "customers" not in messages[-1]
+
+
+def test_a_burst_of_rate_limits_is_waited_out_and_never_fails_the_sync(stripe):
+    rate_limited = stripe_error(429, "Too many requests hit the API too quickly.", "rate_limit", **{"Stripe-Should-Retry": "true"})
+    stripe.answers("customers", [rate_limited] * 6 + [_page(CUSTOMERS)])
+
+    output = read(config(), "customers")
+
+    assert ids_of(output, "customers") == ALL_CUSTOMER_IDS
+    assert error_messages(output) == []
+
+
+def test_rate_limit_waits_as_long_as_retry_after_says(stripe, retry_waits):
+    rate_limited = stripe_error(429, "Too many requests hit the API too quickly.", "rate_limit", **{"Retry-After": "7"})
+    stripe.answers("customers", [rate_limited, _page(CUSTOMERS)])
+
+    output = read(config(), "customers")
+
+    assert ids_of(output, "customers") == ALL_CUSTOMER_IDS
+    assert any(7 <= seconds <= 8 for seconds in retry_waits)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(stripe, status):
+    stripe.answers("customers", [stripe_error(status, "An unknown error occurred")] * 2 + [_page(CUSTOMERS)])
+
+    assert ids_of(read(config(), "customers"), "customers") == ALL_CUSTOMER_IDS
+
+
+def test_stripe_should_retry_true_makes_an_otherwise_final_error_retried(stripe):
+    lock_timeout = stripe_error(409, "This object cannot be accessed right now.", "lock_timeout", **{"Stripe-Should-Retry": "true"})
+    stripe.answers("customers", [lock_timeout, _page(CUSTOMERS)])
+
+    assert ids_of(read(config(), "customers"), "customers") == ALL_CUSTOMER_IDS
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"status_code": 200, "text": '{"object": "list", "data": [{"id": "cus_0000", "obj'},
+        {"status_code": 200, "text": "<html>502 Bad Gateway</html>"},
+        {"status_code": 200, "json": {"object": "list", "data": []}},
+        {"status_code": 200, "json": {"object": "list", "data": {"id": "cus_0000"}, "has_more": False}},
+        {"exc": requests.exceptions.ConnectionError("Connection reset by peer")},
+        {"exc": requests.exceptions.ChunkedEncodingError("IncompleteRead(100 bytes read, 900 more expected)")},
+        {"exc": requests.exceptions.ReadTimeout("Read timed out. (read timeout=80)")},
+    ],
+    ids=["truncated_body", "not_json", "without_has_more", "data_not_a_list", "connection_reset", "cut_mid_body", "timeout"],
+)
+def test_unreadable_answers_are_retried_and_lose_nothing(stripe, broken):
+    stripe.answers("customers", [broken, _page(CUSTOMERS)])
+
+    assert ids_of(read(config(), "customers"), "customers") == ALL_CUSTOMER_IDS
+
+
+def test_persistent_server_errors_end_the_table_with_a_clear_error_after_bounded_retries(stripe):
+    failing = stripe.answers("customers", [stripe_error(500, "An unknown error occurred")])
+
+    output = read(config(), "customers", expect_failure=True)
+
+    assert failing.call_count == 9
+    assert any("customers" in message for message in error_messages(output))
+
+
+def test_malformed_request_fails_with_stripes_explanation(stripe):
+    stripe.answers_error("customers", 400, "Received unknown parameter: bogus")
+
+    output = read(config(), "customers", expect_failure=True)
+
+    assert any("Received unknown parameter: bogus" in message for message in error_messages(output))
+
+
+def test_account_without_legacy_orders_api_gets_one_warning_and_an_empty_order_returns_table(stripe):
+    stripe.answers_error("order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).")
+
+    output = read(config(), "order_returns")
+
+    assert error_messages(output) == []
+    assert ids_of(output, "order_returns") == []
+    warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+    assert [message for message in warnings if "legacy Orders API" in message] == [warnings[0]]

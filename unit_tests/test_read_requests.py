@@ -1,0 +1,184 @@
+"""What a full-refresh read asks Stripe for, table by table, and that it reads every page."""
+
+import pytest
+
+from unit_tests.stripe_api import (
+    STRIPE_VERSION,
+    TEST_KEY,
+    config,
+    embedded_list,
+    error_messages,
+    ids_of,
+    objects,
+    read,
+    records_of,
+    stripe_object,
+)
+
+TOP_LEVEL_TABLES = {
+    "customers": "customer",
+    "products": "product",
+    "prices": "price",
+    "shipping_rates": "shipping_rate",
+    "payment_intents": "payment_intent",
+    "refunds": "refund",
+    "disputes": "dispute",
+    "setup_intents": "setup_intent",
+    "order_returns": "order_return",
+}
+
+
+@pytest.mark.parametrize("table, kind", TOP_LEVEL_TABLES.items())
+def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_key(stripe, table, kind):
+    stripe.serves_list(table, objects(kind, 3, kind))
+
+    output = read(config(), table)
+
+    assert ids_of(output, table) == [f"{kind}_0000", f"{kind}_0001", f"{kind}_0002"]
+    (request,) = stripe.requests_to(table)
+    assert request.qs == {"limit": ["100"]}
+    assert request.headers["Stripe-Version"] == STRIPE_VERSION
+    assert request.headers["Authorization"] == f"Bearer {TEST_KEY}"
+    assert "Stripe-Account" not in request.headers
+
+
+def test_connected_account_is_sent_as_stripe_account_header(stripe):
+    stripe.serves_list("customers", objects("customer", 1, "cus"))
+
+    read(config(account_id="acct_1Connected"), "customers")
+
+    (request,) = stripe.requests_to("customers")
+    assert request.headers["Stripe-Account"] == "acct_1Connected"
+
+
+def test_every_page_is_read_by_following_starting_after_until_has_more_is_false(stripe):
+    pages = stripe.serves_list("customers", objects("customer", 250, "cus"))
+
+    output = read(config(), "customers")
+
+    assert ids_of(output, "customers") == [f"cus_{i:04d}" for i in range(250)]
+    assert [page.call_count for page in pages] == [1, 1, 1]
+
+
+def test_an_empty_table_is_read_with_one_request(stripe):
+    (page,) = stripe.serves_list("refunds", [])
+
+    output = read(config(), "refunds")
+
+    assert records_of(output, "refunds") == []
+    assert page.call_count == 1
+
+
+def test_canceled_subscriptions_are_read_with_status_all(stripe):
+    active = stripe_object("subscription", id="sub_active", status="active", items=embedded_list([]))
+    canceled = stripe_object("subscription", id="sub_canceled", status="canceled", items=embedded_list([]))
+    stripe.serves_list("subscriptions", [active, canceled], status="all")
+
+    output = read(config(), "subscriptions")
+
+    assert ids_of(output, "subscriptions") == ["sub_active", "sub_canceled"]
+
+
+def test_subscription_items_come_from_each_subscriptions_embedded_list_without_more_requests(stripe):
+    first = stripe_object("subscription", id="sub_1", items=embedded_list(objects("subscription_item", 2, "si_a")))
+    canceled = stripe_object(
+        "subscription", id="sub_2", status="canceled", items=embedded_list(objects("subscription_item", 1, "si_b"))
+    )
+    stripe.serves_list("subscriptions", [first, canceled], status="all")
+
+    output = read(config(), "subscription_items")
+
+    assert sorted(ids_of(output, "subscription_items")) == ["si_a_0000", "si_a_0001", "si_b_0000"]
+    assert stripe.requests_to("subscription_items") == []
+
+
+def test_subscription_items_beyond_the_embedded_page_are_fetched_after_its_last_item(stripe):
+    items = objects("subscription_item", 25, "si")
+    subscription = stripe_object("subscription", id="sub_big", items=embedded_list(items[:10], has_more=True))
+    stripe.serves_list("subscriptions", [subscription], status="all")
+    stripe.serves_list("subscription_items", items[10:], subscription="sub_big", starting_after="si_0009")
+
+    output = read(config(), "subscription_items")
+
+    assert sorted(ids_of(output, "subscription_items")) == [item["id"] for item in items]
+
+
+def test_setup_attempts_are_read_for_each_setup_intent_that_had_an_attempt(stripe):
+    tried = stripe_object("setup_intent", id="seti_tried", latest_attempt="setatt_1")
+    never_tried = stripe_object("setup_intent", id="seti_never", latest_attempt=None)
+    stripe.serves_list("setup_intents", [tried, never_tried])
+    stripe.serves_list("setup_attempts", objects("setup_attempt", 2, "setatt"), setup_intent="seti_tried")
+
+    output = read(config(), "setup_attempts")
+
+    assert ids_of(output, "setup_attempts") == ["setatt_0000", "setatt_0001"]
+    assert [request.qs["setup_intent"] for request in stripe.requests_to("setup_attempts")] == [["seti_tried"]]
+
+
+def test_usage_record_summaries_are_read_for_metered_subscription_items_only(stripe):
+    metered_price = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
+    licensed_price = stripe_object("price", recurring={"usage_type": "licensed", "interval": "month"})
+    items = [
+        stripe_object("subscription_item", id="si_metered", price=metered_price),
+        stripe_object("subscription_item", id="si_licensed", price=licensed_price),
+        stripe_object("subscription_item", id="si_one_time", price=stripe_object("price", recurring=None)),
+    ]
+    stripe.serves_list("subscriptions", [stripe_object("subscription", items=embedded_list(items))], status="all")
+    stripe.serves_list(
+        "subscription_items/si_metered/usage_record_summaries", objects("usage_record_summary", 2, "sis")
+    )
+
+    output = read(config(), "usage_record_summaries")
+
+    assert ids_of(output, "usage_record_summaries") == ["sis_0000", "sis_0001"]
+    assert stripe.requests_to("subscription_items/si_licensed/usage_record_summaries") == []
+
+
+def test_all_thirteen_tables_sync_together(stripe):
+    for table, kind in TOP_LEVEL_TABLES.items():
+        if table != "setup_intents":
+            stripe.serves_list(table, objects(kind, 2, kind))
+    stripe.serves_list("setup_intents", objects("setup_intent", 1, "seti", latest_attempt="setatt_0000"))
+    stripe.serves_list(
+        "subscriptions", [stripe_object("subscription", items=embedded_list(objects("subscription_item", 1, "si")))], status="all"
+    )
+    stripe.serves_list("setup_attempts", objects("setup_attempt", 1, "setatt"), setup_intent="seti_0000")
+
+    output = read(config())
+
+    assert error_messages(output) == []
+    assert {message.record.stream for message in output.records} == set(TOP_LEVEL_TABLES) | {
+        "subscriptions",
+        "subscription_items",
+        "setup_attempts",
+    }
+
+
+def test_setup_intents_pages_without_any_attempt_do_not_end_the_listing_of_parents(stripe):
+    never_tried = objects("setup_intent", 100, "seti_never", latest_attempt=None)
+    tried = stripe_object("setup_intent", id="seti_tried", created=1, latest_attempt="setatt_1")
+    stripe.serves_list("setup_intents", never_tried + [tried])
+    stripe.serves_list("setup_attempts", objects("setup_attempt", 1, "setatt"), setup_intent="seti_tried")
+
+    output = read(config(), "setup_attempts")
+
+    assert ids_of(output, "setup_attempts") == ["setatt_0000"]
+
+
+def test_metered_items_beyond_a_subscriptions_embedded_page_get_their_usage_summaries(stripe):
+    licensed = stripe_object("price", recurring={"usage_type": "licensed", "interval": "month"})
+    metered = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
+    embedded = objects("subscription_item", 10, "si_licensed", price=licensed)
+    subscription = stripe_object("subscription", id="sub_big", items=embedded_list(embedded, has_more=True))
+    stripe.serves_list("subscriptions", [subscription], status="all")
+    stripe.serves_list(
+        "subscription_items",
+        [stripe_object("subscription_item", id="si_metered", price=metered)],
+        subscription="sub_big",
+        starting_after="si_licensed_0009",
+    )
+    stripe.serves_list("subscription_items/si_metered/usage_record_summaries", objects("usage_record_summary", 1, "sis"))
+
+    output = read(config(), "usage_record_summaries")
+
+    assert ids_of(output, "usage_record_summaries") == ["sis_0000"]

@@ -1,0 +1,98 @@
+"""What the Airbyte UI renders (spec), what discover offers, configs from the earlier connector, and the key's secrecy."""
+
+import json
+
+from source_stripe import SourceStripe
+from unit_tests.stripe_api import (
+    ALL_STREAMS,
+    LIVE_KEY,
+    TEST_KEY,
+    config,
+    missing_permission,
+    objects,
+    read,
+    run,
+    stripe_error,
+)
+
+
+def spec_properties():
+    (message,) = run("spec").spec_messages
+    return message.spec.connectionSpecification["properties"]
+
+
+def test_spec_asks_for_the_setup_fields_in_the_order_of_the_setup_steps():
+    properties = spec_properties()
+
+    ordered = sorted(properties, key=lambda name: properties[name]["order"])
+
+    assert ordered == [
+        "api_key", "environment", "account_id", "start_date", "end_date", "lookback_window_days",
+        "requests_per_second", "max_concurrency", "api_base_url",
+    ]  # fmt: skip
+    assert properties["api_key"]["airbyte_secret"] is True
+    assert properties["environment"]["enum"] == ["live", "test"]
+    assert properties["api_base_url"]["airbyte_hidden"] is True
+    assert all(properties[name]["description"] and properties[name]["title"] for name in properties)
+
+
+def test_discover_offers_exactly_the_thirteen_tables_keyed_by_id():
+    streams = {stream.name: stream for stream in run("discover", config()).catalog.catalog.streams}
+
+    assert sorted(streams) == sorted(ALL_STREAMS)
+    assert all(stream.source_defined_primary_key == [["id"]] for stream in streams.values())
+    assert all(stream.json_schema["properties"]["id"]["type"] == "string" for stream in streams.values())
+
+
+def test_config_of_the_earlier_stripe_connector_is_migrated_to_the_new_fields():
+    earlier = {
+        "client_secret": LIVE_KEY,
+        "account_id": "acct_1Earlier",
+        "start_date": "2021-01-01T00:00:00Z",
+        "lookback_window_days": 3,
+        "slice_range": 365,
+        "num_workers": 10,
+        "call_rate_limit": 50,
+    }
+
+    migrated = SourceStripe(config=earlier)._config
+
+    assert migrated == {
+        "api_key": LIVE_KEY,
+        "environment": "live",
+        "account_id": "acct_1Earlier",
+        "start_date": "2021-01-01T00:00:00Z",
+        "lookback_window_days": 3,
+        "max_concurrency": 10,
+        "requests_per_second": 50,
+    }
+
+
+def test_migrated_test_mode_config_reads_with_its_key(stripe):
+    stripe.serves_list("customers", objects("customer", 1, "cus"))
+    earlier = {"client_secret": TEST_KEY, "start_date": "2021-01-01T00:00:00Z"}
+
+    output = read(earlier, "customers")
+
+    assert len(output.records) == 1
+    assert stripe.requests_to("customers")[0].headers["Authorization"] == f"Bearer {TEST_KEY}"
+
+
+def test_the_api_key_never_appears_in_any_output(stripe):
+    stripe.answers("account", [stripe_error(401, "Invalid API Key provided: sk_test_****9z8y")])
+    stripe.answers_error("customers", 401, "Invalid API Key provided: sk_test_****9z8y")
+    stripe.answers_error("disputes", 403, missing_permission("rak_dispute_read"))
+    stripe.answers("refunds", [stripe_error(500, "An unknown error occurred")])
+
+    outputs = [
+        run("spec"),
+        run("check", config()),
+        run("check", config(environment="live")),
+        run("discover", config()),
+        read(config(), "customers", "disputes", "refunds", expect_failure=True),
+        read(config(environment="live"), "customers", expect_failure=True),
+    ]
+
+    for output in outputs:
+        everything = json.dumps([str(message) for message in output._messages]) + (output.stderr or "")
+        assert TEST_KEY not in everything
