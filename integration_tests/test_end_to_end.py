@@ -26,9 +26,13 @@ def live_config(sandbox, **overrides):
     return {"api_key": keys.SECRET_LIVE, "environment": "live", "api_base_url": sandbox.url, **overrides}
 
 
+CONNECTOR_FIELDS = ("observed_at", "is_deleted")
+
+
 def as_destination_sees_it(record):
-    """airbyte-cdk's message serializer leaves out top-level null fields; a destination stores them as NULL anyway."""
-    return {name: value for name, value in record.items() if value is not None}
+    """The Stripe object a record carries. airbyte-cdk's serializer leaves out top-level null fields, which a
+    destination stores as NULL anyway; the connector's own fields are compared by the tests that pin them."""
+    return {name: value for name, value in record.items() if value is not None and name not in CONNECTOR_FIELDS}
 
 
 def assert_equals_truth(run, truth, streams=ALL_STREAMS):

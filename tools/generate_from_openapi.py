@@ -187,9 +187,27 @@ def _describe(node: dict) -> str | None:
     return text or None
 
 
+# Fields the connector adds to every record; they are not Stripe's, so they are declared here, not taken from the spec.
+CONNECTOR_FIELDS = {
+    "observed_at": {
+        "type": "integer",
+        "description": (
+            "The cursor of incremental syncs: when this version of the object was current, in milliseconds since "
+            "1970 on Stripe's clock. A version from /v1/events carries the event's time; a version read from a list "
+            "or re-fetched carries the second of Stripe's answer less 1 ms, so a change Stripe records in that same "
+            "second wins. A newer version never has a lower value, so deduplicating on it keeps the current object."
+        ),
+    },
+    "is_deleted": {
+        "type": "boolean",
+        "description": "True when Stripe reported the object deleted (from its *.deleted event); false otherwise.",
+    },
+}
+
+
 def stream_schema(component: str, source: Source) -> dict:
     definition = source.components[component]
-    properties = {}
+    properties = dict(CONNECTOR_FIELDS)
     for key, node in definition["properties"].items():
         converted = _convert(node, source, (component,))
         prop = converted if key == "id" else _nullable(converted)

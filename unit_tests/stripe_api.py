@@ -94,7 +94,14 @@ class StripeApi:
     def url(self, path: str, **query: Any) -> str:
         return self._base + path + ("?" + urlencode(query) if query else "")
 
-    def serves_list(self, path: str, items: Sequence[Mapping[str, Any]], page_size: int = 100, **query: Any) -> List[Any]:
+    def serves_list(
+        self,
+        path: str,
+        items: Sequence[Mapping[str, Any]],
+        page_size: int = 100,
+        headers: Optional[Mapping[str, str]] = None,
+        **query: Any,
+    ) -> List[Any]:
         """Serves `items` under `path`, expecting `limit=page_size`, `starting_after` from page 2 on, and `query`."""
         pages = [items[start : start + page_size] for start in range(0, len(items), page_size)] or [[]]
         matchers = []
@@ -104,7 +111,9 @@ class StripeApi:
                 expected["starting_after"] = pages[number - 1][-1]["id"]
             body = embedded_list(page, has_more=number < len(pages) - 1, url=f"/v1/{path}")
             matchers.append(
-                self._mocker.get(self.url(path, **expected), json=body, complete_qs=True, headers={"Request-Id": "req_1"})
+                self._mocker.get(
+                    self.url(path, **expected), json=body, complete_qs=True, headers={"Request-Id": "req_1", **(headers or {})}
+                )
             )
         return matchers
 

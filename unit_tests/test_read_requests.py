@@ -42,6 +42,17 @@ def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_
     assert "Stripe-Account" not in request.headers
 
 
+def test_listed_records_are_stamped_with_stripes_clock_and_not_deleted(stripe):
+    stripe.serves_list("customers", objects("customer", 2, "cus"), headers={"Date": "Tue, 14 Nov 2023 22:13:20 GMT"})
+
+    output = read(config(), "customers")
+
+    assert [(record["observed_at"], record["is_deleted"]) for record in records_of(output, "customers")] == [
+        (1_700_000_000_000 - 1, False),
+        (1_700_000_000_000 - 1, False),
+    ]
+
+
 def test_connected_account_is_sent_as_stripe_account_header(stripe):
     stripe.serves_list("customers", objects("customer", 1, "cus"))
 
