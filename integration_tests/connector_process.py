@@ -30,14 +30,22 @@ class ConnectorRun:
     def ids(self, stream: str) -> List[str]:
         return [record["id"] for record in self.records[stream]]
 
+    def final_state(self) -> List[Mapping[str, Any]]:
+        """The last state message of each stream, as the platform would pass it to the next sync."""
+        latest = {state["stream"]["stream_descriptor"]["name"]: state for state in self.states}
+        return list(latest.values())
 
-def configured_catalog(streams: Sequence[str] = ALL_STREAMS) -> Dict[str, Any]:
+
+def configured_catalog(streams: Sequence[str] = ALL_STREAMS, incremental: bool = False) -> Dict[str, Any]:
+    mode = "incremental" if incremental else "full_refresh"
     return {
         "streams": [
             {
-                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
-                "sync_mode": "full_refresh",
-                "destination_sync_mode": "overwrite",
+                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": mode,
+                "cursor_field": ["observed_at"] if incremental else None,
+                "primary_key": [["id"]],
+                "destination_sync_mode": "append_dedup" if incremental else "overwrite",
             }
             for name in streams
         ]
@@ -49,12 +57,13 @@ def run_connector(
     config: Mapping[str, Any],
     streams: Sequence[str] = ALL_STREAMS,
     state: Optional[Any] = None,
+    incremental: bool = False,
     timeout: float = 600,
 ) -> ConnectorRun:
     with tempfile.TemporaryDirectory() as tmp:
         files = {"config": config}
         if command == "read":
-            files["catalog"] = configured_catalog(streams)
+            files["catalog"] = configured_catalog(streams, incremental)
             if state is not None:
                 files["state"] = state
         args = list(ENTRY_POINT) + [command]

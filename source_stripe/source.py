@@ -10,12 +10,17 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
+    SyncMode,
 )
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import ConnectionCheck
 from source_stripe.config import validate_config
+from source_stripe.incremental import with_change_capture
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 
@@ -29,6 +34,7 @@ class SourceStripe(YamlDeclarativeSource):
         config_path: Optional[str] = None,
     ) -> None:
         super().__init__(str(MANIFEST), config=config, catalog=catalog, state=state, config_path=config_path)
+        self._incremental_streams = _incremental_streams_of(catalog)
 
     @classmethod
     def from_args(cls, args: List[str]) -> "SourceStripe":
@@ -63,4 +69,28 @@ class SourceStripe(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         validate_config(self._config or config)
+        self._incremental_streams = _incremental_streams_of(catalog)
         yield from super().read(logger, config, catalog, state)
+
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+        return with_change_capture(
+            super().streams(config),
+            self.resolved_manifest,
+            self._config,
+            self._build_requester,
+            self._incremental_streams,
+            self._connector_state_manager,
+            self._message_repository,
+        )
+
+    def _build_requester(self, definition: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
+        component = ManifestComponentTransformer().propagate_types_and_parameters(
+            "", {**definition, "$parameters": dict(parameters)}, {}
+        )
+        return self._constructor.create_component(HttpRequesterModel, component, self._config, name=parameters["name"])
+
+
+def _incremental_streams_of(catalog: Optional[ConfiguredAirbyteCatalog]) -> set:
+    if not catalog:
+        return set()
+    return {stream.stream.name for stream in catalog.streams if stream.sync_mode == SyncMode.incremental}

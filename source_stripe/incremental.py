@@ -1,0 +1,564 @@
+"""Incremental syncs: new objects by `created`, changes and deletions from /v1/events.
+
+Each table keeps a small state, {"created": S, "events": E} in unix seconds: every object created before S has been
+read, and every event before E replayed. A sync of a table then
+  1. lists what was created since S less the lookback window, oldest slice first, so each finished slice moves S;
+  2. replays the table's events since E, day by day, each day in the order Stripe recorded them.
+Records carry `observed_at` (see components.observed_at), so a destination that keeps the highest value per id keeps
+the current object however list reads, lookback re-reads and events interleave, in one sync or across syncs.
+
+Child tables have no list or events of their own that say what changed: subscription items follow their
+subscription, setup attempts their setup intent, usage summaries their metered item. They scan their parent the same
+way and expand each parent object into its children.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
+
+import orjson
+import requests
+
+from airbyte_cdk.models import AirbyteStream, FailureType, SyncMode
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_stripe.components import observed_at
+
+PINNED_API_VERSION = "2023-08-16"
+CURSOR_FIELD = "observed_at"
+DAY = 86_400
+EVENTS_RETENTION = 30 * DAY
+# Stripe keeps events 30 days; a position this close to the edge may already have lost its oldest events.
+EVENTS_SAFETY_MARGIN = DAY
+STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
+CREATED_SLICE = 90 * DAY
+# Statuses of subscriptions whose metered usage still accrues.
+RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
+
+logger = logging.getLogger("airbyte")
+
+
+class InvalidState(AirbyteTracedException):
+    def __init__(self, stream: str, problem: str) -> None:
+        message = (
+            f"The saved state of {stream} cannot be used: {problem}. Reset the stream's data (Airbyte: refresh "
+            "the stream) to read it again from the start date."
+        )
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+@dataclass
+class TableState:
+    created: Optional[int] = None
+    events: Optional[int] = None
+
+    def as_message(self) -> Dict[str, int]:
+        return {key: value for key, value in (("created", self.created), ("events", self.events)) if value is not None}
+
+    @classmethod
+    def parse(cls, stream: str, raw: Optional[Mapping[str, Any]], now: int) -> "TableState":
+        """This connector's state, or that of Airbyte's earlier Stripe connector ({"updated": t} / {"created": t},
+        possibly per parent), clamped to now: a position in the future would skip what happens until then."""
+        if not raw:
+            return cls()
+        if not isinstance(raw, Mapping):
+            raise InvalidState(stream, f"it is {type(raw).__name__}, not an object")
+        created = raw.get("created")
+        events = raw.get("events", raw.get("updated"))
+        if created is None and events is None:
+            created = events = _earliest_nested_position(raw)
+        elif created is None:
+            created = events
+        elif events is None and "updated" not in raw and "events" not in raw:
+            events = created
+        for name, value in (("created", created), ("events", events)):
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+                raise InvalidState(stream, f"its '{name}' position is {value!r}, not a unix time in seconds")
+        clamp = lambda value: None if value is None else min(int(value), now)  # noqa: E731
+        if (created or 0) > now or (events or 0) > now:
+            logger.warning(f"{stream}: the saved state lies in the future; it is read as now.")
+        return cls(created=clamp(created), events=clamp(events))
+
+
+def _earliest_nested_position(raw: Mapping[str, Any]) -> Optional[int]:
+    """The earlier connector kept child tables' state per parent ({"states": [{"partition":…, "cursor":{…}}]});
+    resuming from the earliest parent's position misses nothing."""
+    positions = []
+    for entry in raw.get("states") or []:
+        cursor = entry.get("cursor") if isinstance(entry, Mapping) else None
+        if isinstance(cursor, Mapping):
+            positions += [v for k, v in cursor.items() if k in ("updated", "created") and isinstance(v, (int, float))]
+    parent = raw.get("parent_state")
+    if isinstance(parent, Mapping):
+        for parent_state in parent.values():
+            if isinstance(parent_state, Mapping):
+                positions += [v for k, v in parent_state.items() if k in ("updated", "created") and isinstance(v, (int, float))]
+    if not positions and (raw.get("states") or raw.get("parent_state")):
+        raise InvalidState("a child table", "no position could be found in it")
+    return int(min(positions)) if positions else None
+
+
+class StripeHttp:
+    """Lists and retrieves through the manifest's requesters, so rate limit, retries and errors are the manifest's."""
+
+    def __init__(self, list_requester: Any, object_requester: Any) -> None:
+        self._lists = list_requester
+        self._objects = object_requester
+
+    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
+        """Every page of a Stripe list, newest first, with the `observed_at` of its objects."""
+        starting_after = None
+        while True:
+            query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
+            response = self._lists.send_request(path=path, request_params=query)
+            page = orjson.loads(response.content)
+            yield page["data"], observed_at(response)
+            if not page["has_more"] or not page["data"]:
+                return
+            starting_after = page["data"][-1]["id"]
+
+    def retrieve(self, path: str) -> Tuple[Optional[MutableMapping[str, Any]], int]:
+        """The object at `path` as the pinned API version renders it, or None when it no longer exists."""
+        response = self._objects.send_request(path=path, request_params={})
+        body = orjson.loads(response.content) if response.content else {}
+        if response.status_code == 404 or body.get("deleted"):
+            return None, observed_at(response)
+        return body, observed_at(response)
+
+    def now_and_events_readable(self) -> Tuple[int, bool]:
+        """Stripe's time now, and whether the key may read events (restricted keys may lack "Events: Read")."""
+        try:
+            response = self._lists.send_request(path="events", request_params={"limit": 1})
+        except AirbyteTracedException as error:
+            if "status code '403'" not in (error.internal_message or ""):
+                raise
+            # Without events the time only bounds the `created` slices, where the local clock is close enough.
+            return int(time.time()), False
+        return (observed_at(response) + 1) // 1000, True
+
+
+class SyncClock:
+    """What every table of one sync shares: Stripe's time when it began, and whether events can be read."""
+
+    def __init__(self, http: StripeHttp) -> None:
+        self._http = http
+        self._lock = threading.Lock()
+        self._known: Optional[Tuple[int, bool]] = None
+        self._warned = False
+
+    def now_and_events_readable(self) -> Tuple[int, bool]:
+        with self._lock:
+            if self._known is None:
+                self._known = self._http.now_and_events_readable()
+                if not self._known[1]:
+                    logger.warning(
+                        'The API key cannot read Events (grant it "Events: Read" in the Stripe dashboard). Incremental '
+                        "syncs therefore see new objects and re-read those created within the lookback window, but "
+                        "miss later updates to older objects and all deletions until the next full refresh."
+                    )
+            return self._known
+
+
+@dataclass(frozen=True)
+class Table:
+    """What incremental syncs need to know about one stream, read from its manifest entry."""
+
+    name: str
+    scanned_path: str  # the list whose `created` and events find this table's objects: its own, or its parent's
+    scanned_params: Mapping[str, Any]
+    event_types: Tuple[str, ...]
+    expand: Optional[Callable[["Expansion", MutableMapping[str, Any], int], Iterable[MutableMapping[str, Any]]]] = None
+    rescans_running_subscriptions: bool = False
+
+
+class Expansion:
+    """Turns a parent object into the child records it stands for; asks Stripe only where children can exist."""
+
+    def __init__(self, http: StripeHttp) -> None:
+        self._http = http
+        self._lock = threading.Lock()
+        self._summarised_items: Set[str] = set()
+
+    def subscription_items(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        items = subscription.get("items") or {}
+        if not items.get("has_more"):
+            for item in items.get("data") or []:
+                yield _stamped(item, stamp)
+            return
+        for page, page_stamp in self._http.pages("subscription_items", {"subscription": subscription["id"]}):
+            for item in page:
+                yield _stamped(item, page_stamp)
+
+    def setup_attempts(self, setup_intent: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        if not setup_intent.get("latest_attempt"):
+            return
+        for page, page_stamp in self._http.pages("setup_attempts", {"setup_intent": setup_intent["id"]}):
+            for attempt in page:
+                yield _stamped(attempt, page_stamp)
+
+    def usage_record_summaries(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        for item in self.subscription_items(subscription, stamp):
+            recurring = (item.get("price") or {}).get("recurring") or {}
+            if recurring.get("usage_type") != "metered":
+                continue
+            with self._lock:
+                if item["id"] in self._summarised_items:
+                    continue
+                self._summarised_items.add(item["id"])
+            for page, page_stamp in self._http.pages(f"subscription_items/{item['id']}/usage_record_summaries", {}):
+                for summary in page:
+                    yield _stamped(summary, page_stamp)
+
+
+def _stamped(record: MutableMapping[str, Any], stamp: int, deleted: bool = False) -> MutableMapping[str, Any]:
+    record[CURSOR_FIELD] = stamp
+    record["is_deleted"] = deleted
+    return record
+
+
+class CreatedSlice(Partition):
+    """Objects created in [start, end) (end None: up to now), found by listing the scanned table."""
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
+        self._capture, self.start, self.end = capture, start, end
+        self.newest_created: Optional[int] = None
+
+    def read(self) -> Iterable[Record]:
+        created = {"created[gte]": self.start, **({"created[lt]": self.end} if self.end is not None else {})}
+        for page, stamp in self._capture.http.pages(self._capture.table.scanned_path, {**self._capture.table.scanned_params, **created}):
+            for obj in page:
+                self.newest_created = max(self.newest_created or 0, obj.get("created") or 0)
+                yield from self._capture.records_from(obj, stamp)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"created_start": self.start, "created_end": self.end}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "created", self.start, self.end))
+
+
+class EventWindow(Partition):
+    """The table's events in [start, end) (end None: up to now), replayed in the order Stripe recorded them."""
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
+        self._capture, self.start, self.end = capture, start, end
+        self.newest_event: Optional[int] = None
+
+    def read(self) -> Iterable[Record]:
+        table = self._capture.table
+        params: Dict[str, Any] = {"types[]": list(table.event_types), "created[gte]": self.start}
+        if self.end is not None:
+            params["created[lt]"] = self.end
+        events = [event for page, _ in self._capture.http.pages("events", params) for event in page]
+        for event in reversed(events):
+            self.newest_event = max(self.newest_event or 0, event["created"])
+            yield from self._capture.records_from_event(event)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"events_start": self.start, "events_end": self.end}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "events", self.start, self.end))
+
+
+class RunningSubscriptions(Partition):
+    """Usage accrues without events, so every sync re-reads the summaries of subscriptions still running."""
+
+    def __init__(self, capture: "TableCapture") -> None:
+        self._capture = capture
+
+    def read(self) -> Iterable[Record]:
+        for status in RUNNING_SUBSCRIPTION_STATUSES:
+            for page, stamp in self._capture.http.pages("subscriptions", {"status": status}):
+                for subscription in page:
+                    yield from self._capture.records_from(subscription, stamp)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"running_subscriptions": True}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "running_subscriptions"))
+
+
+class TableCapture:
+    """One table's incremental read: its partitions, and the records each scanned object or event stands for."""
+
+    def __init__(self, table: Table, http: StripeHttp, expansion: Expansion, clock: SyncClock) -> None:
+        self.table, self.http, self._expansion, self.clock = table, http, expansion, clock
+        self._refetched: Set[str] = set()
+        self._lock = threading.Lock()
+
+    def records_from(self, obj: MutableMapping[str, Any], stamp: int) -> Iterator[Record]:
+        produced = self.table.expand(self._expansion, obj, stamp) if self.table.expand else [_stamped(obj, stamp)]
+        for data in produced:
+            yield Record(data=data, stream_name=self.table.name)
+
+    def records_from_event(self, event: Mapping[str, Any]) -> Iterator[Record]:
+        obj = event["data"]["object"]
+        stamp = event["created"] * 1000
+        deleted = event["type"].endswith(".deleted") and not event["type"].startswith("customer.subscription.")
+        if event.get("api_version") != PINNED_API_VERSION:
+            with self._lock:
+                if obj["id"] in self._refetched:
+                    return
+                self._refetched.add(obj["id"])
+            current, fetched_stamp = self.http.retrieve(f"{self.table.scanned_path}/{obj['id']}")
+            if current is None:
+                obj, deleted = {"id": obj["id"], "object": obj.get("object"), "livemode": obj.get("livemode")}, True
+            else:
+                obj, stamp, deleted = current, fetched_stamp, False
+        if deleted and self.table.expand is None:
+            yield Record(data=_stamped(dict(obj), stamp, deleted=True), stream_name=self.table.name)
+            return
+        yield from self.records_from(obj, stamp)
+        if self.table.name == "subscription_items":
+            yield from self._removed_items(event, obj, stamp)
+
+    def _removed_items(self, event: Mapping[str, Any], subscription: Mapping[str, Any], stamp: int) -> Iterator[Record]:
+        """An update that drops an item from a subscription is that item's deletion."""
+        before = ((event["data"].get("previous_attributes") or {}).get("items") or {}).get("data") or []
+        still_there = {item["id"] for item in (subscription.get("items") or {}).get("data") or []}
+        for item in before:
+            if item["id"] not in still_there and not (subscription.get("items") or {}).get("has_more"):
+                yield Record(data=_stamped(dict(item), stamp, deleted=True), stream_name=self.table.name)
+
+    def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[List[CreatedSlice], List[EventWindow], List[Partition]]:
+        now, events_readable = self.clock.now_and_events_readable()
+        start = _config_time(config, "start_date") or STRIPE_EPOCH
+        end = _config_time(config, "end_date")
+        lookback = int(config.get("lookback_window_days") or 0) * DAY
+        captures_changes = bool(self.table.event_types) and events_readable and end is None
+        if captures_changes and state.created is not None and not _replayable(state.events, now):
+            logger.warning(
+                f"{self.table.name}: the last sync is older than the 30 days Stripe keeps events, so changes since then "
+                "cannot be replayed; the whole table is read again instead."
+            )
+            state.created = None
+        incremental = state.created is not None
+        windows = _event_windows(self, state.events, now) if captures_changes and incremental else []
+        if captures_changes and not incremental:
+            # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
+            state.events = now
+        created_from = max(start, state.created - lookback) if incremental else start
+        slices = _created_slices(self, created_from, end, now)
+        extra: List[Partition] = [RunningSubscriptions(self)] if self.table.rescans_running_subscriptions and incremental else []
+        return slices, windows, extra
+
+
+def _replayable(events_position: Optional[int], now: int) -> bool:
+    return events_position is not None and events_position >= now - EVENTS_RETENTION + EVENTS_SAFETY_MARGIN
+
+
+def _created_slices(capture: TableCapture, start: int, end: Optional[int], now: int) -> List[CreatedSlice]:
+    last = end if end is not None else now
+    bounds = list(range(start, last, CREATED_SLICE)) or [start]
+    slices = [CreatedSlice(capture, lower, upper) for lower, upper in zip(bounds, bounds[1:])]
+    slices.append(CreatedSlice(capture, bounds[-1], end))
+    return slices
+
+
+def _event_windows(capture: TableCapture, start: int, now: int) -> List[EventWindow]:
+    bounds = list(range(start, now, DAY)) or [start]
+    windows = [EventWindow(capture, lower, upper) for lower, upper in zip(bounds, bounds[1:])]
+    windows.append(EventWindow(capture, bounds[-1], None))
+    return windows
+
+
+def _config_time(config: Mapping[str, Any], name: str) -> Optional[int]:
+    from source_stripe.config import parse_date
+
+    value = parse_date(config, name)
+    return int(value.timestamp()) if value else None
+
+
+class ChangeCaptureCursor(Cursor):
+    """Moves each position only past partitions that finished in order, so a resumed sync misses nothing."""
+
+    def __init__(
+        self,
+        stream: str,
+        state: TableState,
+        state_manager: ConnectorStateManager,
+        message_repository: MessageRepository,
+    ) -> None:
+        self._stream, self._state = stream, state
+        self._state_manager, self._messages = state_manager, message_repository
+        self._lock = threading.Lock()
+        self._slices: List[CreatedSlice] = []
+        self._windows: List[EventWindow] = []
+        self._done: Set[int] = set()
+
+    def plan(self, state: TableState, slices: List[CreatedSlice], windows: List[EventWindow]) -> None:
+        self._state, self._slices, self._windows = state, slices, windows
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._state.as_message()
+
+    def observe(self, record: Record) -> None:
+        pass
+
+    def close_partition(self, partition: Partition) -> None:
+        with self._lock:
+            self._done.add(id(partition))
+            created = _position(self._slices, self._done, lambda s: s.start, lambda s: s.end, lambda s: s.newest_created)
+            if created is not None:
+                self._state.created = max(created, self._state.created or 0)
+            events = _position(self._windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)
+            if events is not None:
+                self._state.events = max(events, self._state.events or 0)
+            self._emit()
+
+    def _emit(self) -> None:
+        self._state_manager.update_state_for_stream(self._stream, None, self._state.as_message())
+        self._messages.emit_message(self._state_manager.create_state_message(self._stream, None))
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        with self._lock:
+            self._emit()
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        return []
+
+
+def _position(parts: List[Any], done: Set[int], start: Callable, end: Callable, newest: Callable) -> Optional[int]:
+    """How far the finished prefix of `parts` reaches: the end of the last finished one, or for the open-ended last
+    part the newest time it saw (re-read next time from that same second, so ties there are not lost)."""
+    position = None
+    for part in parts:
+        if id(part) not in done:
+            break
+        position = end(part) if end(part) is not None else max(start(part), newest(part) or 0)
+    return position
+
+
+class ChangeCaptureStream(AbstractStream):
+    """A manifest stream that also offers incremental syncs; full refresh stays the manifest's own read."""
+
+    def __init__(
+        self,
+        declarative: AbstractStream,
+        capture: TableCapture,
+        config: Mapping[str, Any],
+        incremental: bool,
+        state_manager: ConnectorStateManager,
+        message_repository: MessageRepository,
+    ) -> None:
+        self._declarative, self._capture, self._config, self._incremental = declarative, capture, config, incremental
+        self._state_manager = state_manager
+        self._cursor: Cursor = declarative.cursor
+        self._capture_cursor = ChangeCaptureCursor(declarative.name, TableState(), state_manager, message_repository)
+        if incremental:
+            self._cursor = self._capture_cursor
+
+    def generate_partitions(self) -> Iterable[Partition]:
+        if not self._incremental:
+            yield from self._declarative.generate_partitions()
+            return
+        now, _ = self._capture.clock.now_and_events_readable()
+        state = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
+        slices, windows, extra = self._capture.partitions(state, self._config)
+        self._capture_cursor.plan(state, slices, windows)
+        yield from slices
+        yield from windows
+        yield from extra
+
+    @property
+    def name(self) -> str:
+        return self._declarative.name
+
+    @property
+    def cursor_field(self) -> Optional[str]:
+        return CURSOR_FIELD
+
+    @property
+    def cursor(self) -> Cursor:
+        return self._cursor
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return self._declarative.get_json_schema()
+
+    def as_airbyte_stream(self) -> AirbyteStream:
+        stream = self._declarative.as_airbyte_stream()
+        stream.supported_sync_modes = [SyncMode.full_refresh, SyncMode.incremental]
+        stream.source_defined_cursor = True
+        stream.default_cursor_field = [CURSOR_FIELD]
+        stream.is_resumable = True
+        return stream
+
+    def log_stream_sync_configuration(self) -> None:
+        self._declarative.log_stream_sync_configuration()
+
+    def check_availability(self) -> Any:
+        return self._declarative.check_availability()
+
+
+# Child tables: the table whose list and events find them, and how one of its objects expands into them.
+CHILDREN = {
+    "subscription_items": ("subscriptions", Expansion.subscription_items),
+    "setup_attempts": ("setup_intents", Expansion.setup_attempts),
+    "usage_record_summaries": ("subscriptions", Expansion.usage_record_summaries),
+}
+
+
+def with_change_capture(
+    declarative_streams: List[AbstractStream],
+    manifest: Mapping[str, Any],
+    config: Mapping[str, Any],
+    build_requester: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
+    incremental_streams: Set[str],
+    state_manager: ConnectorStateManager,
+    message_repository: MessageRepository,
+) -> List[AbstractStream]:
+    """Wraps each manifest stream so it also offers incremental syncs, built from the same manifest entries.
+
+    `build_requester(definition, parameters)` makes a manifest requester carrying a stream's parameters (its name and
+    permission appear in error messages).
+    """
+    entries = {stream["$parameters"]["name"]: stream for stream in manifest["streams"]}
+    definitions = manifest["definitions"]
+    any_stream = next(iter(entries.values()))["$parameters"]
+    clock = SyncClock(StripeHttp(build_requester(definitions["requester"], any_stream), None))
+    wrapped: List[AbstractStream] = []
+    for declarative in declarative_streams:
+        parameters = entries[declarative.name]["$parameters"]
+        scanned_name, expand = CHILDREN.get(declarative.name, (declarative.name, None))
+        scanned = entries[scanned_name]
+        table = Table(
+            name=declarative.name,
+            scanned_path=scanned["$parameters"]["path"],
+            scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
+            event_types=tuple(parameters.get("events") or ()),
+            expand=expand,
+            rescans_running_subscriptions=declarative.name == "usage_record_summaries",
+        )
+        http = StripeHttp(
+            build_requester(definitions["requester"], parameters), build_requester(definitions["object_requester"], parameters)
+        )
+        capture = TableCapture(table, http, Expansion(http), clock)
+        wrapped.append(
+            ChangeCaptureStream(
+                declarative, capture, config, declarative.name in incremental_streams, state_manager, message_repository
+            )
+        )
+    return wrapped
