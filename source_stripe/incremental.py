@@ -344,6 +344,8 @@ class TableCapture:
         start = _config_time(config, "start_date") or STRIPE_EPOCH
         end = _config_time(config, "end_date")
         lookback = int(config.get("lookback_window_days") or 0) * DAY
+        if not self.table.event_types:
+            state.events = None
         captures_changes = bool(self.table.event_types) and events_readable and end is None
         if captures_changes and state.created is not None and not _replayable(state.events, now):
             logger.warning(

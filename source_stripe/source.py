@@ -12,6 +12,7 @@ from airbyte_cdk.models import (
     Status,
     SyncMode,
 )
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
@@ -70,6 +71,9 @@ class SourceStripe(YamlDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         validate_config(self._config or config)
         self._incremental_streams = _incremental_streams_of(catalog)
+        if state:
+            # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
+            self._connector_state_manager = ConnectorStateManager(state=state)
         yield from super().read(logger, config, catalog, state)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]

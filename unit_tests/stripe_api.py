@@ -5,15 +5,18 @@ Objects come from Stripe's own examples (generated into the sandbox package), so
 
 import copy
 import json
+import re
 import tempfile
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, make_file
 from airbyte_cdk.test.entrypoint_wrapper import read as _read
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_stripe import SourceStripe
 
@@ -52,15 +55,46 @@ def embedded_list(items: Sequence[Mapping[str, Any]], has_more: bool = False, ur
     return {"object": "list", "data": list(items), "has_more": has_more, "url": url, "total_count": len(items)}
 
 
-def catalog(*streams: str) -> ConfiguredAirbyteCatalog:
+def catalog(*streams: str, mode: SyncMode = SyncMode.full_refresh) -> ConfiguredAirbyteCatalog:
     builder = CatalogBuilder()
     for stream in streams or ALL_STREAMS:
-        builder.with_stream(stream, SyncMode.full_refresh)
+        builder.with_stream(stream, mode)
     return builder.build()
 
 
 def read(cfg: Mapping[str, Any], *streams: str, expect_failure: bool = False) -> EntrypointOutput:
     return _read(SourceStripe(config=cfg), cfg, catalog(*streams), expecting_exception=expect_failure)
+
+
+def read_incrementally(
+    cfg: Mapping[str, Any], *streams: str, state: Optional[Mapping[str, Any]] = None, expect_failure: bool = False
+) -> EntrypointOutput:
+    """An incremental read of `streams`, resuming from `state` ({stream: its state}) when given."""
+    builder = StateBuilder()
+    for stream, stream_state in (state or {}).items():
+        builder.with_stream_state(stream, stream_state)
+    configured = catalog(*streams, mode=SyncMode.incremental)
+    return _read(SourceStripe(config=cfg, catalog=configured), cfg, configured, builder.build(), expecting_exception=expect_failure)
+
+
+def final_state(output: EntrypointOutput, stream: str) -> Dict[str, Any]:
+    states = [message.state.stream.stream_state for message in output.state_messages if message.state.stream.stream_descriptor.name == stream]
+    return dict(states[-1].__dict__) if states else {}
+
+
+def event(
+    kind: str, obj: Mapping[str, Any], created: int, api_version: str = STRIPE_VERSION, sequence: int = 0, **data: Any
+) -> Dict[str, Any]:
+    """A Stripe event of type `kind` carrying `obj` as it was at `created`; `sequence` orders events of one second."""
+    return {
+        "id": f"evt_{created}_{sequence:04d}_{obj['id']}",
+        "object": "event",
+        "type": kind,
+        "created": created,
+        "api_version": api_version,
+        "data": {"object": dict(obj), **data},
+        "livemode": False,
+    }
 
 
 def run(command: str, cfg: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
@@ -123,6 +157,27 @@ class StripeApi:
 
     def answers_error(self, path: str, http_status: int, message: str, code: Optional[str] = None, **query: Any) -> Any:
         return self.answers(path, [stripe_error(http_status, message, code)], **query)
+
+    def lists(self, path: str, items: Sequence[Mapping[str, Any]], now: int) -> None:
+        """Answers every request for `path` as Stripe would: `created[…]` and `types[]` filters, newest first, pages
+        of `limit` after `starting_after`, and a Date header saying it is `now`."""
+
+        def answer(request: Any, context: Any) -> Dict[str, Any]:
+            query = parse_qs(urlsplit(request.url).query)
+            first = lambda name, default=None: query.get(name, [default])[0]  # noqa: E731
+            matching = [
+                item
+                for item in sorted(items, key=lambda item: (item["created"], item["id"]), reverse=True)
+                if int(first("created[gte]", 0)) <= item["created"] < int(first("created[lt]", 2**40))
+                and ("types[]" not in query or item.get("type") in query["types[]"])
+            ]
+            if first("starting_after"):
+                matching = matching[[item["id"] for item in matching].index(first("starting_after")) + 1 :]
+            limit = int(first("limit", 10))
+            context.headers["Date"] = formatdate(now, usegmt=True)
+            return embedded_list(matching[:limit], has_more=len(matching) > limit, url=f"/v1/{path}")
+
+        self._mocker.get(re.compile(re.escape(self._base + path) + r"(\?|$)"), json=answer)
 
     def requests_to(self, path: str) -> List[Any]:
         target = self._base + path

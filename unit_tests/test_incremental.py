@@ -1,0 +1,260 @@
+"""Incremental syncs against mocked Stripe: what is asked for, what is emitted, and the state left behind."""
+
+from email.utils import formatdate
+
+import pytest
+
+from airbyte_cdk.models import FailureType
+from unit_tests.stripe_api import (
+    config,
+    embedded_list,
+    error_messages,
+    event,
+    final_state,
+    ids_of,
+    missing_permission,
+    read_incrementally,
+    records_of,
+    stripe_error,
+    stripe_object,
+)
+
+NOW = 1_790_000_000
+DAY = 86_400
+START = "2024-01-01T00:00:00Z"
+START_TS = 1_704_067_200
+
+
+def customer(key, created, **fields):
+    return stripe_object("customer", id=f"cus_{key}", created=created, **fields)
+
+
+def created_filters(stripe, path):
+    return [
+        (int(request.qs["created[gte]"][0]), int(request.qs["created[lt]"][0]) if "created[lt]" in request.qs else None)
+        for request in stripe.requests_to(path)
+    ]
+
+
+def event_requests(stripe):
+    return [request.qs for request in stripe.requests_to("events") if "types[]" in request.qs]
+
+
+def warnings_of(output):
+    return [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+
+
+@pytest.fixture
+def serve(stripe):
+    """Serves `customers` and their events as Stripe would at NOW."""
+
+    def _serve(customers=(), events=(), path="customers"):
+        stripe.lists(path, list(customers), NOW)
+        stripe.lists("events", list(events), NOW)
+
+    return _serve
+
+
+def test_first_incremental_sync_reads_all_history_oldest_slice_first_and_saves_both_positions(stripe, serve):
+    serve([customer("old", START_TS + 10), customer("new", NOW - 100)])
+
+    output = read_incrementally(config(start_date=START), "customers")
+
+    assert sorted(ids_of(output, "customers")) == ["cus_new", "cus_old"]
+    slices = created_filters(stripe, "customers")
+    assert slices[0][0] == START_TS and slices[-1][1] is None
+    assert [lower for lower, _ in slices] == sorted(lower for lower, _ in slices)
+    assert final_state(output, "customers") == {"created": NOW - 100, "events": NOW}
+    assert event_requests(stripe) == []
+
+
+def test_next_sync_rereads_the_lookback_window_before_the_saved_position_and_replays_events_since_then(stripe, serve):
+    serve()
+
+    read_incrementally(config(start_date=START, lookback_window_days=2), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert created_filters(stripe, "customers") == [(NOW - 3 * DAY, None)]
+    assert [(int(qs["created[gte]"][0]), "created[lt]" in qs) for qs in event_requests(stripe)] == [(NOW - DAY, False)]
+
+
+def test_objects_sharing_the_saved_second_are_read_again(stripe, serve):
+    serve([customer("same_second_a", NOW - 50), customer("same_second_b", NOW - 50)])
+
+    output = read_incrementally(config(lookback_window_days=0), "customers", state={"customers": {"created": NOW - 50, "events": NOW - 60}})
+
+    assert sorted(ids_of(output, "customers")) == ["cus_same_second_a", "cus_same_second_b"]
+    assert created_filters(stripe, "customers") == [(NOW - 50, None)]
+
+
+def test_an_end_date_reads_exactly_the_historical_window_and_no_events(stripe, serve):
+    end = START_TS + 200 * DAY
+    serve([customer("before", START_TS - 5), customer("inside", START_TS + 5), customer("after", end + 5)])
+
+    output = read_incrementally(config(start_date=START, end_date="2024-07-19T00:00:00Z"), "customers")
+
+    assert ids_of(output, "customers") == ["cus_inside"]
+    slices = created_filters(stripe, "customers")
+    assert slices[0][0] == START_TS and slices[-1][1] == end
+    assert event_requests(stripe) == []
+
+
+@pytest.mark.parametrize(
+    "table, scanned, types",
+    [
+        ("customers", "customers", {"customer.created", "customer.updated", "customer.deleted"}),
+        ("refunds", "refunds", {"refund.created", "refund.updated", "charge.refund.updated"}),
+        ("subscription_items", "subscriptions", {"customer.subscription.updated", "customer.subscription.deleted"}),
+        ("setup_attempts", "setup_intents", {"setup_intent.succeeded", "setup_intent.setup_failed"}),
+    ],
+)
+def test_each_table_replays_only_its_own_event_types(stripe, table, scanned, types):
+    stripe.lists(scanned, [], NOW)
+    stripe.lists("events", [], NOW)
+
+    read_incrementally(config(), table, state={table: {"created": NOW - DAY, "events": NOW - DAY}})
+
+    (query,) = event_requests(stripe)
+    assert types <= set(query["types[]"])
+    assert all(kind.split(".")[0] in {"customer", "refund", "charge", "setup_intent"} for kind in query["types[]"])
+
+
+def test_tables_stripe_sends_no_events_for_rely_on_the_lookback_window(stripe):
+    stripe.lists("shipping_rates", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(lookback_window_days=7), "shipping_rates", state={"shipping_rates": {"created": NOW - DAY}})
+
+    assert event_requests(stripe) == []
+    assert created_filters(stripe, "shipping_rates") == [(NOW - 8 * DAY, None)]
+    assert final_state(output, "shipping_rates") == {"created": NOW - DAY}
+
+
+def test_changes_and_deletions_from_events_carry_the_event_time(serve):
+    renamed = customer("renamed", NOW - 900 * DAY, name="New name")
+    gone = customer("gone", NOW - 800 * DAY)
+    serve([], [event("customer.updated", renamed, NOW - 500), event("customer.deleted", gone, NOW - 400)])
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    records = {record["id"]: record for record in records_of(output, "customers")}
+    assert (records["cus_renamed"]["name"], records["cus_renamed"]["observed_at"], records["cus_renamed"]["is_deleted"]) == (
+        "New name",
+        (NOW - 500) * 1000,
+        False,
+    )
+    assert (records["cus_gone"]["observed_at"], records["cus_gone"]["is_deleted"]) == ((NOW - 400) * 1000, True)
+    assert final_state(output, "customers") == {"created": NOW - DAY, "events": NOW - 400}
+
+
+def test_events_of_one_window_are_replayed_oldest_first_so_the_last_change_wins_ties(serve):
+    first, second = customer("twice", 1, name="first"), customer("twice", 1, name="second")
+    serve([], [event("customer.updated", first, NOW - 300, sequence=1), event("customer.updated", second, NOW - 300, sequence=2)])
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert [record["name"] for record in records_of(output, "customers")] == ["first", "second"]
+
+
+def test_a_list_read_is_dated_just_before_an_event_of_the_same_second(serve):
+    serve([customer("fresh", NOW - 10)], [event("customer.updated", customer("fresh", NOW - 10, name="changed"), NOW)])
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    by_source = sorted((record["observed_at"], record.get("name")) for record in records_of(output, "customers"))
+    assert by_source[0][0] == NOW * 1000 - 1 and by_source[-1] == (NOW * 1000, "changed")
+
+
+def test_an_event_in_another_api_version_is_replaced_by_the_object_refetched_once_per_sync(stripe, serve, requests_mock):
+    foreign = {"id": "cus_old_shape", "object": "customer", "account_balance": 0}
+    serve([], [event("customer.updated", foreign, NOW - 300, "2020-08-27"), event("customer.updated", foreign, NOW - 200, "2020-08-27")])
+    current = customer("old_shape", NOW - 999 * DAY, balance=0)
+    refetch = requests_mock.get(stripe.url("customers/cus_old_shape"), json=current, headers={"Date": formatdate(NOW, usegmt=True)})
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    (record,) = records_of(output, "customers")
+    assert refetch.call_count == 1
+    assert "account_balance" not in record and record["balance"] == 0
+    assert record["observed_at"] == NOW * 1000 - 1
+    assert refetch.last_request.headers["Stripe-Version"] == "2023-08-16"
+
+
+def test_subscription_items_follow_their_subscriptions_events_and_removed_items_are_deleted(stripe):
+    kept, removed = stripe_object("subscription_item", id="si_kept"), stripe_object("subscription_item", id="si_removed")
+    subscription = stripe_object("subscription", id="sub_1", created=NOW - 500 * DAY, items=embedded_list([kept]))
+    updated = event("customer.subscription.updated", subscription, NOW - 100, previous_attributes={"items": embedded_list([kept, removed])})
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [updated], NOW)
+
+    output = read_incrementally(config(), "subscription_items", state={"subscription_items": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert sorted((record["id"], record["is_deleted"]) for record in records_of(output, "subscription_items")) == [
+        ("si_kept", False),
+        ("si_removed", True),
+    ]
+
+
+def test_events_older_than_stripes_30_days_make_the_table_read_again_with_a_warning(stripe, serve):
+    serve([customer("ancient", START_TS + 1)])
+
+    output = read_incrementally(config(start_date=START), "customers", state={"customers": {"created": NOW - 40 * DAY, "events": NOW - 40 * DAY}})
+
+    assert ids_of(output, "customers") == ["cus_ancient"]
+    assert created_filters(stripe, "customers")[0][0] == START_TS
+    assert event_requests(stripe) == []
+    assert any("older than the 30 days Stripe keeps events" in warning for warning in warnings_of(output))
+    assert final_state(output, "customers")["events"] == NOW
+
+
+def test_without_events_permission_new_and_lookback_objects_are_read_and_the_user_is_told_once(stripe, requests_mock):
+    stripe.lists("customers", [customer("recent", NOW - DAY)], NOW)
+    stripe.lists("products", [], NOW)
+    requests_mock.get(stripe.url("events", limit=1), **stripe_error(403, missing_permission("rak_event_read")))
+
+    output = read_incrementally(
+        config(lookback_window_days=3), "customers", "products", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}}
+    )
+
+    assert ids_of(output, "customers") == ["cus_recent"]
+    assert created_filters(stripe, "customers") == [(NOW - 4 * DAY, None)]
+    assert len([warning for warning in warnings_of(output) if "cannot read Events" in warning]) == 1
+    assert error_messages(output) == []
+
+
+@pytest.mark.parametrize(
+    "earlier_state, expected_created_from, expected_events_from",
+    [
+        ({"updated": NOW - DAY}, NOW - DAY, NOW - DAY),
+        ({"created": NOW - DAY}, NOW - DAY, NOW - DAY),
+        ({"states": [{"partition": {"parent_slice": {}}, "cursor": {"updated": NOW - 2 * DAY}}], "parent_state": {}}, NOW - 2 * DAY, NOW - 2 * DAY),
+    ],
+    ids=["events_based_stream", "created_based_stream", "per_parent_child_stream"],
+)
+def test_state_of_airbytes_earlier_stripe_connector_is_migrated(stripe, serve, earlier_state, expected_created_from, expected_events_from):
+    serve()
+
+    read_incrementally(config(lookback_window_days=0), "customers", state={"customers": earlier_state})
+
+    assert created_filters(stripe, "customers") == [(expected_created_from, None)]
+    assert int(event_requests(stripe)[0]["created[gte]"][0]) == expected_events_from
+
+
+def test_a_state_in_the_future_is_read_as_now(stripe, serve):
+    serve()
+
+    output = read_incrementally(config(lookback_window_days=0), "customers", state={"customers": {"created": NOW + 99 * DAY, "events": NOW + 99 * DAY}})
+
+    assert error_messages(output) == []
+    assert created_filters(stripe, "customers") == [(NOW, None)]
+    assert any("lies in the future" in warning for warning in warnings_of(output))
+
+
+@pytest.mark.parametrize("broken", [{"created": "yesterday"}, {"created": -5}, {"events": True, "created": 1}])
+def test_a_malformed_state_is_a_config_error_that_names_the_stream(serve, broken):
+    serve()
+
+    output = read_incrementally(config(), "customers", state={"customers": broken}, expect_failure=True)
+
+    error = output.errors[0].trace.error
+    assert error.failure_type == FailureType.config_error
+    assert "saved state of customers" in error.message
