@@ -74,7 +74,7 @@ class TableState:
         created = raw.get("created")
         events = raw.get("events", raw.get("updated"))
         if created is None and events is None:
-            created = events = _earliest_nested_position(raw)
+            created = events = _earliest_nested_position(stream, raw)
         elif created is None:
             created = events
         elif events is None and "updated" not in raw and "events" not in raw:
@@ -88,7 +88,7 @@ class TableState:
         return cls(created=clamp(created), events=clamp(events))
 
 
-def _earliest_nested_position(raw: Mapping[str, Any]) -> Optional[int]:
+def _earliest_nested_position(stream: str, raw: Mapping[str, Any]) -> Optional[int]:
     """The earlier connector kept child tables' state per parent ({"states": [{"partition":…, "cursor":{…}}]});
     resuming from the earliest parent's position misses nothing."""
     positions = []
@@ -102,7 +102,7 @@ def _earliest_nested_position(raw: Mapping[str, Any]) -> Optional[int]:
             if isinstance(parent_state, Mapping):
                 positions += [v for k, v in parent_state.items() if k in ("updated", "created") and isinstance(v, (int, float))]
     if not positions and (raw.get("states") or raw.get("parent_state")):
-        raise InvalidState("a child table", "no position could be found in it")
+        raise InvalidState(stream, "no position could be found in it")
     return int(min(positions)) if positions else None
 
 
@@ -539,8 +539,8 @@ def with_change_capture(
     """
     entries = {stream["$parameters"]["name"]: stream for stream in manifest["streams"]}
     definitions = manifest["definitions"]
-    any_stream = next(iter(entries.values()))["$parameters"]
-    clock = SyncClock(StripeHttp(build_requester(definitions["requester"], any_stream), None))
+    events_parameters = {"name": "events", "path": "events", "permission": "Events: Read"}
+    clock = SyncClock(StripeHttp(build_requester(definitions["requester"], events_parameters), None))
     wrapped: List[AbstractStream] = []
     for declarative in declarative_streams:
         parameters = entries[declarative.name]["$parameters"]
