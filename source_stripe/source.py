@@ -74,6 +74,7 @@ class SourceStripe(YamlDeclarativeSource):
         if state:
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             self._connector_state_manager = ConnectorStateManager(state=state)
+            _warn_about_unknown_streams(state, {entry["$parameters"]["name"] for entry in self.resolved_manifest["streams"]}, logger)
         yield from super().read(logger, config, catalog, state)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
@@ -92,6 +93,14 @@ class SourceStripe(YamlDeclarativeSource):
             "", {**definition, "$parameters": dict(parameters)}, {}
         )
         return self._constructor.create_component(HttpRequesterModel, component, self._config, name=parameters["name"])
+
+
+def _warn_about_unknown_streams(state: List[AirbyteStateMessage], known: set, logger: logging.Logger) -> None:
+    for message in state:
+        stream = getattr(message, "stream", None)
+        name = stream.stream_descriptor.name if stream else None
+        if name and name not in known:
+            logger.warning(f"The saved state names a table this connector does not have, {name!r}; it is ignored.")
 
 
 def _incremental_streams_of(catalog: Optional[ConfiguredAirbyteCatalog]) -> set:

@@ -258,3 +258,12 @@ def test_a_malformed_state_is_a_config_error_that_names_the_stream(serve, broken
     error = output.errors[0].trace.error
     assert error.failure_type == FailureType.config_error
     assert "saved state of customers" in error.message
+
+
+def test_state_for_a_table_this_connector_does_not_have_is_ignored_with_a_warning(serve):
+    serve()
+
+    output = read_incrementally(config(), "customers", state={"balance_transactions": {"created": NOW - DAY}})
+
+    assert error_messages(output) == []
+    assert any("'balance_transactions'" in warning and "ignored" in warning for warning in warnings_of(output))
