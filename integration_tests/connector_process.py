@@ -1,13 +1,15 @@
 """Runs the real `source-stripe` entry point in a subprocess and sorts what it printed, for end-to-end tests."""
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 ALL_STREAMS = (
     "customers", "products", "prices", "shipping_rates", "subscription_items", "payment_intents", "refunds",
@@ -91,3 +93,80 @@ def _sorted(finished: subprocess.CompletedProcess) -> ConnectorRun:
         elif kind == "CONNECTION_STATUS":
             run.connection_status = message["connectionStatus"]
     return run
+
+
+def after_records(count: int) -> Callable[[Mapping[str, Any]], bool]:
+    """A `kill_when` for read_until_killed: true at the `count`th RECORD message."""
+    seen = [0]
+
+    def reached(message: Mapping[str, Any]) -> bool:
+        seen[0] += message["type"] == "RECORD"
+        return seen[0] >= count
+
+    return reached
+
+
+def read_until_killed(
+    config: Mapping[str, Any],
+    kill_when: Callable[[Mapping[str, Any]], bool],
+    streams: Sequence[str] = ALL_STREAMS,
+    state: Optional[Any] = None,
+    incremental: bool = True,
+    timeout: float = 600,
+) -> ConnectorRun:
+    """Starts `read` and SIGKILLs it as soon as `kill_when` holds for a message it printed, as when the machine running
+    a sync dies. The run holds only the lines read until then, that message included (exit code -9); if the connector
+    finishes first, all of them."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile(mode="w+") as stderr:
+        files = {"config": config, "catalog": configured_catalog(streams, incremental)}
+        if state is not None:
+            files["state"] = state
+        args = list(ENTRY_POINT) + ["read"]
+        for name, content in files.items():
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(json.dumps(content))
+            args += [f"--{name}", str(path)]
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        lines = []
+        try:
+            for line in process.stdout:
+                lines.append(line)
+                if kill_when(json.loads(line)):
+                    process.send_signal(signal.SIGKILL)
+                    break
+        finally:
+            watchdog.cancel()
+            process.stdout.close()
+            exit_code = process.wait()
+        stderr.seek(0)
+        return _sorted(subprocess.CompletedProcess(args, exit_code, "".join(lines), stderr.read()))
+
+
+@dataclass
+class Destination:
+    """What an Airbyte destination in append-dedup mode holds: per stream and id, the record kept."""
+
+    kept: Dict[str, Dict[str, Dict[str, Any]]]
+
+    def rows(self, stream: str) -> List[Dict[str, Any]]:
+        """The stream's table as users see it: deleted objects' rows are dropped."""
+        return [record for record in self.kept.get(stream, {}).values() if not record.get("is_deleted")]
+
+    def deleted_ids(self, stream: str) -> Set[str]:
+        return {id_ for id_, record in self.kept.get(stream, {}).items() if record.get("is_deleted")}
+
+
+def what_the_destination_keeps(*syncs: Mapping[str, Sequence[Mapping[str, Any]]]) -> Destination:
+    """Deduplicates the records of syncs (each: stream → records in the order emitted, as ConnectorRun.records),
+    given oldest sync first: per id the record with the highest `observed_at` wins, on ties the one emitted last."""
+    kept: Dict[str, Dict[str, Dict[str, Any]]] = defaultdict(dict)
+    for records in syncs:
+        for stream, stream_records in records.items():
+            table = kept[stream]
+            for record in stream_records:
+                current = table.get(record["id"])
+                if current is None or record["observed_at"] >= current["observed_at"]:
+                    table[record["id"]] = dict(record)
+    return Destination(dict(kept))

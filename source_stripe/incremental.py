@@ -75,8 +75,8 @@ class TableState:
         events = raw.get("events", raw.get("updated"))
         if created is None and events is None:
             created = events = _earliest_nested_position(stream, raw)
-        elif created is None:
-            created = events
+        elif created is None and "updated" in raw:
+            created = events  # the earlier connector's {"updated": t}; this one's {"events": t} alone read nothing yet
         elif events is None and "updated" not in raw and "events" not in raw:
             events = created
         for name, value in (("created", created), ("events", events)):
@@ -230,10 +230,12 @@ class CreatedSlice(Partition):
     def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
         self._capture, self.start, self.end = capture, start, end
         self.newest_created: Optional[int] = None
+        self.read_at: Optional[int] = None  # Stripe's second when its first page was read
 
     def read(self) -> Iterable[Record]:
         created = {"created[gte]": self.start, **({"created[lt]": self.end} if self.end is not None else {})}
         for page, stamp in self._capture.http.pages(self._capture.table.scanned_path, {**self._capture.table.scanned_params, **created}):
+            self.read_at = (stamp + 1) // 1000 if self.read_at is None else self.read_at
             for obj in page:
                 self.newest_created = max(self.newest_created or 0, obj.get("created") or 0)
                 yield from self._capture.records_from(obj, stamp)
@@ -327,16 +329,17 @@ class TableCapture:
         if deleted and self.table.expand is None:
             yield Record(data=_stamped(dict(obj), stamp, deleted=True), stream_name=self.table.name)
             return
-        yield from self.records_from(obj, stamp)
+        records = list(self.records_from(obj, stamp))
+        yield from records
         if self.table.name == "subscription_items":
-            yield from self._removed_items(event, obj, stamp)
+            yield from self._removed_items(event, {record.data["id"] for record in records}, stamp)
 
-    def _removed_items(self, event: Mapping[str, Any], subscription: Mapping[str, Any], stamp: int) -> Iterator[Record]:
-        """An update that drops an item from a subscription is that item's deletion."""
+    def _removed_items(self, event: Mapping[str, Any], still_there: Set[str], stamp: int) -> Iterator[Record]:
+        """An update that drops an item from a subscription is that item's deletion. `still_there` are all the
+        subscription's items (listed when it embeds only the first page of them)."""
         before = ((event["data"].get("previous_attributes") or {}).get("items") or {}).get("data") or []
-        still_there = {item["id"] for item in (subscription.get("items") or {}).get("data") or []}
         for item in before:
-            if item["id"] not in still_there and not (subscription.get("items") or {}).get("has_more"):
+            if item["id"] not in still_there:
                 yield Record(data=_stamped(dict(item), stamp, deleted=True), stream_name=self.table.name)
 
     def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[List[CreatedSlice], List[EventWindow], List[Partition]]:
@@ -420,7 +423,10 @@ class ChangeCaptureCursor(Cursor):
     def close_partition(self, partition: Partition) -> None:
         with self._lock:
             self._done.add(id(partition))
-            created = _position(self._slices, self._done, lambda s: s.start, lambda s: s.end, lambda s: s.newest_created)
+            # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
+            # no further than Stripe's time when it was read.
+            read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
+            created = _position(self._slices, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
             if created is not None:
                 self._state.created = max(created, self._state.created or 0)
             events = _position(self._windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)

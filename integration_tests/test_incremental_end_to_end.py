@@ -1,0 +1,620 @@
+"""Incremental syncs of the real entry point against the local Stripe sandbox.
+
+Whatever changes, however often the connector syncs and wherever a sync dies, what an append-dedup destination keeps
+(`what_the_destination_keeps`) must equal what Stripe holds (`truth`). The sandbox clock moves only when a test moves
+it: each change gets a second of its own (Stripe orders events of one second by id, not by time), and the clock moves
+on before each sync so that reads and the events they follow never share a second.
+"""
+
+import json
+import random
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from integration_tests.connector_process import (
+    ALL_STREAMS,
+    ConnectorRun,
+    after_records,
+    read_until_killed,
+    run_connector,
+    what_the_destination_keeps,
+)
+from stripe_sandbox import Sandbox, SandboxProcess, keys
+
+pytestmark = pytest.mark.end_to_end
+
+DAY = 86_400
+LOOKBACK_DAYS = 7
+START_DATE = "2019-01-01T00:00:00Z"  # before the sandbox's oldest object (legacy order returns), so all is in scope
+RUNNING = ("active", "trialing", "past_due", "unpaid", "paused")  # subscriptions whose metered usage still accrues
+CONNECTOR_FIELDS = ("observed_at", "is_deleted")
+SCANNED = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscriptions"}
+PINNED_API_VERSION = "2023-08-16"
+MANIFEST = Path(__file__).parents[1] / "source_stripe" / "manifest.yaml"
+STATE_MESSAGE_SIZES = []  # bytes of every STATE message seen, for the report at the end of the module
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(seed=23, size=1500, orders_api=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_state_sizes():
+    yield
+    if STATE_MESSAGE_SIZES:
+        print(f"\nlargest STATE message: {max(STATE_MESSAGE_SIZES)} bytes ({len(STATE_MESSAGE_SIZES)} seen)")
+
+
+def live_config(sandbox, **overrides):
+    return {
+        "api_key": keys.SECRET_LIVE,
+        "environment": "live",
+        "api_base_url": sandbox.url,
+        "start_date": START_DATE,
+        "lookback_window_days": LOOKBACK_DAYS,
+        **overrides,
+    }
+
+
+def sync(config, state=None, **kwargs) -> ConnectorRun:
+    run = run_connector("read", config, state=state, incremental=True, **kwargs)
+    assert run.exit_code == 0, run.errors or run.stderr[-3000:]
+    assert run.errors == []
+    note_state_sizes(run)
+    return run
+
+
+def note_state_sizes(run):
+    STATE_MESSAGE_SIZES.extend(len(line) for line in run.stdout.splitlines() if line.startswith('{"type":"STATE"'))
+
+
+def as_destination_sees_it(record):
+    """The Stripe object a record carries. airbyte-cdk's serializer leaves out top-level null fields, which a
+    destination stores as NULL anyway; the connector's own fields are not Stripe's."""
+    return {name: value for name, value in record.items() if value is not None and name not in CONNECTOR_FIELDS}
+
+
+def assert_destination_equals_stripe(destination, truth, streams=ALL_STREAMS):
+    for stream in streams:
+        kept = sorted(map(as_destination_sees_it, destination.rows(stream)), key=lambda record: record["id"])
+        expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
+        kept_ids, expected_ids = [r["id"] for r in kept], [r["id"] for r in expected]
+        assert kept_ids == expected_ids, (
+            f"{stream}: missing {sorted(set(expected_ids) - set(kept_ids))[:10]}, "
+            f"extra {sorted(set(kept_ids) - set(expected_ids))[:10]}"
+        )
+        differing = [k["id"] for k, e in zip(kept, expected) if k != e]
+        assert not differing, f"{stream}: the destination holds an outdated version of {differing[:10]}"
+
+
+def assert_deleted_objects_are_gone(destination, sandbox, deleted_after_first_sync):
+    """Every object Stripe deleted is, in the destination, a row marked deleted or (if never synced) absent; those
+    deleted after the first sync read them must be marked deleted."""
+    for stream, ids in sandbox.deleted(mode="live").items():
+        still_there = {id_ for id_ in ids if id_ in destination.kept.get(stream, {})} - destination.deleted_ids(stream)
+        assert not still_there, f"{stream}: deleted in Stripe but not in the destination: {sorted(still_there)}"
+    for stream, ids in deleted_after_first_sync.items():
+        assert set(ids) <= destination.deleted_ids(stream), f"{stream}: no is_deleted row for {sorted(ids)}"
+
+
+def states_by_stream(*state_lists):
+    """The state the platform passes to the next sync: the last message of each stream, later lists winning."""
+    latest = {}
+    for states in state_lists:
+        latest.update({state["stream"]["stream_descriptor"]["name"]: state for state in states})
+    return list(latest.values())
+
+
+def tick(sandbox, seconds=1):
+    sandbox.advance_clock(seconds)
+
+
+def running_subscriptions(truth):
+    return [s for s in truth["subscriptions"] if s["status"] in RUNNING]
+
+
+def is_metered(item):
+    return ((item.get("price") or {}).get("recurring") or {}).get("usage_type") == "metered"
+
+
+class Picker:
+    """Picks distinct existing objects by a rule, the same ones every run; an object changed once is not picked
+    again, so no two changes in a test touch one object (or one subscription through its items)."""
+
+    def __init__(self, truth, seed=7):
+        self.truth, self.rng, self.used = truth, random.Random(seed), set()
+
+    def __call__(self, table, rule=lambda obj: True, then_skip=()):
+        candidates = sorted(
+            (obj for obj in self.truth[table] if obj["id"] not in self.used and rule(obj)), key=lambda obj: obj["id"]
+        )
+        assert candidates, f"no {table} to change"
+        chosen = self.rng.choice(candidates)
+        self.used.update([chosen["id"], *then_skip])
+        return chosen
+
+
+# -- 1. with events -------------------------------------------------------------------------------------------------
+
+
+def create_recent_objects_whose_changes_emit_no_event(sandbox):
+    """Objects created two days ago (inside the lookback window) in the tables whose changes Stripe sends no event
+    for: the next sync catches their changes by reading that window again."""
+    two_days_ago = sandbox.now - 2 * DAY
+    recent = {
+        table: sandbox.create(table, created=two_days_ago, mode="live")
+        for table in ("shipping_rates", "order_returns", "payment_intents", "setup_intents")
+    }
+    recent["setup_attempts"] = sandbox.create(
+        "setup_attempts", setup_intent=recent["setup_intents"]["id"], created=two_days_ago, mode="live"
+    )
+    tick(sandbox, 60)
+    return recent
+
+
+def change_every_table(sandbox, recent, days_between_changes=1):
+    """Creates, updates and (where Stripe can) deletes objects in all 13 tables, one change a second, with a day in
+    between the two halves so the changes span more than one day of events. Returns the ids deleted per table."""
+    truth = sandbox.truth(mode="live")
+    pick = Picker(truth)
+    deleted = {}
+
+    def change(kind, table, *args, **fields):
+        result = getattr(sandbox, kind)(table, *args, mode="live", **fields)
+        tick(sandbox)
+        return result
+
+    # Customers: deleting one also cancels its subscriptions, which must not be picked for other changes.
+    subscriptions_of = lambda customer: [s["id"] for s in truth["subscriptions"] if s["customer"] == customer["id"]]  # noqa: E731
+    change("create", "customers", email="new@example.com")
+    change("update", "customers", pick("customers")["id"], email="changed@example.com", metadata={"changed": "yes"})
+    gone_customer = pick("customers", rule=subscriptions_of)
+    pick.used.update(subscriptions_of(gone_customer))
+    change("delete", "customers", gone_customer["id"])
+    deleted["customers"] = [gone_customer["id"]]
+
+    # Products and prices: deleting a product deletes its prices too.
+    product = change("create", "products", name="Brand new product")
+    change("update", "products", pick("products")["id"], name="Renamed product", active=False)
+    gone_product = pick("products")
+    gone_prices = [p["id"] for p in truth["prices"] if p["product"] == gone_product["id"]]
+    pick.used.update(gone_prices)
+    change("delete", "products", gone_product["id"])
+    change("create", "prices", product=product["id"], type="one_time", recurring=None)
+    change("update", "prices", pick("prices", rule=lambda p: not p["recurring"])["id"], nickname="renamed", metadata={"a": "b"})
+    gone_price = pick("prices", rule=lambda p: not p["recurring"])
+    change("delete", "prices", gone_price["id"])
+    deleted["prices"] = gone_prices + [gone_price["id"]]
+
+    change("create", "shipping_rates")
+    change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight", active=False)
+
+    tick(sandbox, days_between_changes * DAY)
+
+    # Subscriptions and their items; each change to an item rewrites (and sends an event for) its subscription.
+    licensed = [p for p in truth["prices"] if p["recurring"] and not is_metered(p) and p["id"] not in pick.used]
+    simple = lambda s: s["status"] in RUNNING and not s["items"]["has_more"]  # noqa: E731
+    change("create", "subscriptions", items=[licensed[0]["id"], licensed[1]["id"]])
+    change("update", "subscriptions", pick("subscriptions", rule=simple)["id"], metadata={"plan": "upgraded"})
+    change("delete", "subscriptions", pick("subscriptions", rule=simple)["id"])  # cancels: still in Stripe
+    change("create", "subscription_items", subscription=pick("subscriptions", rule=simple)["id"], price=licensed[2]["id"])
+    with_licensed_item = lambda s: simple(s) and any(not is_metered(i) for i in s["items"]["data"])  # noqa: E731
+    item = next(i for i in pick("subscriptions", rule=with_licensed_item)["items"]["data"] if not is_metered(i))
+    change("update", "subscription_items", item["id"], quantity=item.get("quantity", 1) + 5)
+    with_two_items = lambda s: simple(s) and s["items"]["total_count"] >= 2  # noqa: E731
+    gone_item = pick("subscriptions", rule=with_two_items)["items"]["data"][0]
+    change("delete", "subscription_items", gone_item["id"])
+    # A subscription with more items than it embeds (has_more): the item is on the embedded first page.
+    crowded = pick("subscriptions", rule=lambda s: s["status"] in RUNNING and s["items"]["has_more"])
+    gone_from_crowded = crowded["items"]["data"][0]
+    change("delete", "subscription_items", gone_from_crowded["id"])
+    deleted["subscription_items"] = [gone_item["id"], gone_from_crowded["id"]]
+
+    # Usage accrues without events: summaries of running subscriptions' metered items are read again every sync.
+    unchanged = [s for s in running_subscriptions(truth) if s["id"] not in pick.used]
+    metered_items = {i["id"] for s in unchanged for i in s["items"]["data"] if is_metered(i)}
+    summary = pick("usage_record_summaries", rule=lambda u: u["subscription_item"] in metered_items)
+    change("update", "usage_record_summaries", summary["id"], total_usage=summary["total_usage"] + 1234)
+    change("create", "usage_record_summaries", subscription_item=summary["subscription_item"])
+
+    # Payment and setup intents send events for status changes only; their metadata changes are caught in the window.
+    change("create", "payment_intents", status="succeeded")
+    change("update", "payment_intents", pick("payment_intents", rule=lambda p: p["status"].startswith("requires_"))["id"], status="succeeded")
+    change("update", "payment_intents", recent["payment_intents"]["id"], metadata={"order": "42"}, description="metadata only")
+    change("create", "setup_intents")
+    change("update", "setup_intents", pick("setup_intents", rule=lambda s: s["status"] == "requires_payment_method")["id"], status="succeeded")
+    change("update", "setup_intents", recent["setup_intents"]["id"], metadata={"source": "sandbox"})
+    change("update", "setup_attempts", recent["setup_attempts"]["id"], status="failed")
+    change("create", "setup_attempts", setup_intent=recent["setup_intents"]["id"])
+
+    succeeded = lambda p: p["status"] == "succeeded" and p.get("latest_charge")  # noqa: E731
+    change("create", "refunds", payment_intent=pick("payment_intents", rule=succeeded)["id"])
+    change("update", "refunds", pick("refunds")["id"], metadata={"ticket": "T-1"}, reason="duplicate")
+    change("create", "disputes", payment_intent=pick("payment_intents", rule=succeeded)["id"])
+    change("update", "disputes", pick("disputes", rule=lambda d: d["status"] in ("won", "lost"))["id"], metadata={"x": "y"})
+    change("update", "disputes", pick("disputes", rule=lambda d: d["status"] == "under_review")["id"], status="won")
+
+    change("create", "order_returns")
+    change("update", "order_returns", recent["order_returns"]["id"], amount=4242)
+    return deleted
+
+
+def test_incremental_syncs_keep_the_destination_equal_to_stripe_with_events(sandbox):
+    recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
+    config = live_config(sandbox)
+    first = sync(config)
+    assert_destination_equals_stripe(what_the_destination_keeps(first.records), sandbox.truth(mode="live"))
+
+    deleted = change_every_table(sandbox, recent)
+    sandbox.advance_clock(3600)
+    second = sync(config, state=first.final_state())
+
+    destination = what_the_destination_keeps(first.records, second.records)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    assert_deleted_objects_are_gone(destination, sandbox, deleted)
+    assert all(second.records[stream] for stream in ALL_STREAMS), "every table had a change to read"
+
+    # A second round of changes on top of the first incremental state.
+    deleted_again = change_every_table(sandbox, recent=create_recent_objects_whose_changes_emit_no_event(sandbox))
+    sandbox.advance_clock(600)
+    third = sync(config, state=second.final_state())
+    destination = what_the_destination_keeps(first.records, second.records, third.records)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    assert_deleted_objects_are_gone(destination, sandbox, deleted_again)
+
+
+# -- 2. without events ----------------------------------------------------------------------------------------------
+
+
+def create_recent_objects_in_every_table(sandbox):
+    """One object per table created two days ago, inside the lookback window, so later changes to it are re-read."""
+    two_days_ago = sandbox.now - 2 * DAY
+    truth = sandbox.truth(mode="live")
+    licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)][:3]
+    make = lambda table, **fields: sandbox.create(table, created=two_days_ago, mode="live", **fields)  # noqa: E731
+    recent = {table: make(table) for table in ("customers", "products", "shipping_rates", "payment_intents", "order_returns")}
+    recent["prices"] = make("prices", product=recent["products"]["id"], type="one_time", recurring=None)
+    recent["subscriptions"] = make("subscriptions", customer=recent["customers"]["id"], items=licensed[:2])
+    recent["setup_intents"] = make("setup_intents", customer=recent["customers"]["id"])
+    recent["setup_attempts"] = make("setup_attempts", setup_intent=recent["setup_intents"]["id"])
+    succeeded = make("payment_intents", status="succeeded", customer=recent["customers"]["id"])
+    recent["refunds"] = make("refunds", payment_intent=succeeded["id"])
+    recent["disputes"] = make("disputes", payment_intent=succeeded["id"])
+    tick(sandbox, 60)
+    return recent, licensed[2]
+
+
+def test_incremental_syncs_without_events_permission_still_equal_stripe_within_the_lookback_window(sandbox):
+    recent, spare_price = create_recent_objects_in_every_table(sandbox)
+    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, list(ALL_STREAMS))  # all 13 tables; "events" is a grant of its own
+    config = live_config(sandbox, api_key=keys.RESTRICTED_LIVE)
+    first = sync(config)
+    assert all("events" not in state["stream"]["stream_state"] for state in first.final_state())
+
+    def change(kind, table, *args, **fields):
+        result = getattr(sandbox, kind)(table, *args, mode="live", **fields)
+        tick(sandbox)
+        return result
+
+    for table in ("customers", "products", "shipping_rates", "payment_intents", "setup_intents", "order_returns"):
+        change("create", table)
+    change("create", "prices", product=recent["products"]["id"], type="one_time", recurring=None)
+    change("create", "subscriptions", customer=recent["customers"]["id"], items=[spare_price])
+    change("create", "refunds")
+    change("create", "disputes")
+    change("update", "customers", recent["customers"]["id"], email="changed@example.com")
+    change("update", "products", recent["products"]["id"], name="Renamed")
+    change("update", "prices", recent["prices"]["id"], nickname="renamed")
+    change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight")
+    change("update", "subscriptions", recent["subscriptions"]["id"], metadata={"tier": "gold"})
+    change("create", "subscription_items", subscription=recent["subscriptions"]["id"], price=spare_price)
+    first_item = recent["subscriptions"]["items"]["data"][0]
+    change("update", "subscription_items", first_item["id"], quantity=first_item.get("quantity", 1) + 3)
+    change("update", "payment_intents", recent["payment_intents"]["id"], metadata={"only": "metadata"})
+    change("update", "setup_intents", recent["setup_intents"]["id"], status="succeeded")
+    change("update", "setup_attempts", recent["setup_attempts"]["id"], status="failed")
+    change("create", "setup_attempts", setup_intent=recent["setup_intents"]["id"])
+    change("update", "refunds", recent["refunds"]["id"], reason="duplicate")
+    change("update", "disputes", recent["disputes"]["id"], status="won")
+    change("update", "order_returns", recent["order_returns"]["id"], amount=4242)
+    # Usage of any running subscription is re-read every sync, however old the subscription.
+    truth = sandbox.truth(mode="live")
+    metered = next(i for s in running_subscriptions(truth) for i in s["items"]["data"] if is_metered(i))
+    summary = next(u for u in truth["usage_record_summaries"] if u["subscription_item"] == metered["id"])
+    change("update", "usage_record_summaries", summary["id"], total_usage=summary["total_usage"] + 99)
+    change("create", "usage_record_summaries", subscription_item=metered["id"])
+    sandbox.advance_clock(3600)
+
+    second = sync(config, state=first.final_state())
+
+    destination = what_the_destination_keeps(first.records, second.records)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    events_warnings = [log for log in second.logs if log["level"] == "WARN" and "Events" in log["message"]]
+    assert len(events_warnings) == 1, events_warnings
+    assert "Events: Read" in events_warnings[0]["message"]
+
+
+# -- 3. cost of a sync with nothing to read -------------------------------------------------------------------------
+
+
+def event_types_per_table():
+    """Each table's event types, as the manifest lists them (child tables name their parent's list)."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    streams = manifest["definitions"]["streams"]
+    listed = {name: stream["$parameters"].get("events") or [] for name, stream in streams.items()}
+    return {name: listed[types.split("/")[3]] if isinstance(types, str) else types for name, types in listed.items()}
+
+
+def stripe_events_since(sandbox, since):
+    """Stripe's events at or after `since`, read from the sandbox's API as the connector would."""
+    events, starting_after = [], None
+    while True:
+        query = {"created[gte]": since, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
+        request = urllib.request.Request(
+            f"{sandbox.url}/v1/events?{urllib.parse.urlencode(query)}",
+            headers={"Authorization": f"Bearer {keys.SECRET_LIVE}", "Stripe-Version": PINNED_API_VERSION},
+        )
+        with urllib.request.urlopen(request) as response:
+            page = json.loads(response.read())
+        events += page["data"]
+        if not page["has_more"]:
+            return events
+        starting_after = page["data"][-1]["id"]
+
+
+def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds):
+    """What a sync after `final_state` needs when nothing changed since:
+    - one request for Stripe's time (and whether the key reads events);
+    - per table, one page of objects created in the lookback window;
+    - per table with events, one page of those since its position: the ones in the position's second come again (a
+      position is re-read from its own second, so none of that second is lost), and those of another API version
+      cost a retrieve of the object at the pinned one;
+    - for children: the attempts of each setup intent in the window that has one, the items of each subscription
+      that embeds only their first page, the running subscriptions by status, and the usage summaries of each
+      metered item of a running or re-read subscription."""
+    positions = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in final_state}
+    in_window = lambda table, scanned: [  # noqa: E731
+        o for o in truth[scanned] if o["created"] >= positions[table]["created"] - lookback_seconds
+    ]
+    pages = lambda count: max(1, -(-count // 100))  # noqa: E731
+    window_pages = sum(pages(len(in_window(table, SCANNED.get(table, table)))) for table in ALL_STREAMS)
+    event_pages = retrieves = 0
+    for table, types in event_types_per_table().items():
+        if types:
+            events = [e for e in stripe_events_since(sandbox, positions[table]["events"]) if e["type"] in types]
+            event_pages += pages(len(events))
+            retrieves += len({e["data"]["object"]["id"] for e in events if e["api_version"] != PINNED_API_VERSION})
+    attempts = sum(1 for s in in_window("setup_attempts", "setup_intents") if s["latest_attempt"])
+    items_pages = sum(1 for s in in_window("subscription_items", "subscriptions") if s["items"]["has_more"])
+    usage_subscriptions = {s["id"]: s for s in running_subscriptions(truth) + in_window("usage_record_summaries", "subscriptions")}
+    usage_items_pages = sum(1 for s in usage_subscriptions.values() if s["items"]["has_more"])
+    metered = [i for i in truth["subscription_items"] if i["subscription"] in usage_subscriptions and is_metered(i)]
+    running_pages = sum(pages(sum(s["status"] == status for s in truth["subscriptions"])) for status in RUNNING)
+    return 1 + window_pages + event_pages + retrieves + attempts + items_pages + usage_items_pages + running_pages + len(metered)
+
+
+def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
+    config = live_config(sandbox)
+    first = sync(config)
+    sandbox.advance_clock(3600)
+    truth = sandbox.truth(mode="live")
+    sandbox.reset_stats()
+
+    second = sync(config, state=first.final_state())
+
+    stats = sandbox.stats()
+    by_path = {path: sum(counts.values()) for path, counts in stats["by_path"].items()}
+    print("\nno-change incremental sync, requests per path:")
+    for path, count in sorted(by_path.items()):
+        print(f"  {count:4d}  {path}")
+    expected = requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY)
+    print(f"  {stats['total']:4d}  total (expected at most {expected})")
+    assert stats["total"] <= expected
+    assert stats["rate_limited"] == 0
+    assert by_path["/v1/events"] == 1 + len(ALL_STREAMS) - 2  # the probe, then one day of events per table
+    metered_lists = by_path.get("/v1/subscription_items/{subscription_item}/usage_record_summaries", 0)
+    assert stats["total"] - metered_lists - by_path.get("/v1/setup_attempts", 0) <= 4 * len(ALL_STREAMS)
+    # What was re-read is only the lookback window (and usage of running subscriptions): nothing older.
+    destination = what_the_destination_keeps(first.records, second.records)
+    assert_destination_equals_stripe(destination, truth)
+    assert sum(map(len, second.records.values())) < sum(map(len, first.records.values())) / 3
+
+
+# -- 4. interrupted syncs -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_sandbox():
+    with SandboxProcess(seed=5, size=15_000, orders_api=True) as running:
+        yield running
+
+
+def committed_records(run):
+    """What a destination commits of a sync that died: each stream's records up to its last STATE message."""
+    pending, committed = {}, {}
+    for line in run.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            pending.setdefault(message["record"]["stream"], []).append(message["record"]["data"])
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            committed.setdefault(stream, []).extend(pending.pop(stream, []))
+    return committed
+
+
+def change_some_objects_with_events(sandbox):
+    """Changes made while a sync lies dead, each with an event: they must reach the destination on resumption."""
+    truth = sandbox.truth(mode="live")
+    pick = Picker(truth, seed=sandbox.now)
+    customer = pick("customers", rule=lambda c: not any(s["customer"] == c["id"] for s in truth["subscriptions"]))
+    for kind, table, args, fields in (
+        ("create", "customers", (), {"email": "while-dead@example.com"}),
+        ("update", "customers", (pick("customers")["id"],), {"metadata": {"changed": "while dead"}}),
+        ("delete", "customers", (customer["id"],), {}),
+        ("update", "subscriptions", (pick("subscriptions", rule=lambda s: s["status"] == "active")["id"],), {"status": "past_due"}),
+        ("create", "products", (), {}),
+        ("update", "prices", (pick("prices")["id"],), {"nickname": "changed while dead"}),
+        ("update", "payment_intents", (pick("payment_intents", rule=lambda p: p["status"] == "processing")["id"],), {"status": "succeeded"}),
+    ):
+        getattr(sandbox, kind)(table, *args, mode="live", **fields)
+        tick(sandbox)
+    return {"customers": [customer["id"]]}
+
+
+def at_a_state_without_created():
+    """Kills at the first STATE of a table some of whose slices finished, but not its first: a position in events
+    exists, none in `created` yet. (If no such state comes, the sync is killed at its 40th state.)"""
+    states = [0]
+
+    def reached(message):
+        if message["type"] != "STATE":
+            return False
+        states[0] += 1
+        stream_state = message["state"]["stream"]["stream_state"]
+        return ("events" in stream_state and "created" not in stream_state) or states[0] >= 40
+
+    return reached
+
+
+KILL_POINTS = {
+    "at_a_state_without_created": at_a_state_without_created,
+    "after_3000_records": lambda: after_records(3_000),
+    "after_12000_records": lambda: after_records(12_000),
+}
+
+
+@pytest.mark.parametrize("kill_point", KILL_POINTS)
+def test_sync_killed_at_any_point_resumes_from_its_last_state_and_misses_nothing(large_sandbox, kill_point):
+    config = live_config(large_sandbox)
+    started = time.monotonic()
+    killed = read_until_killed(config, KILL_POINTS[kill_point]())
+    killed_after = time.monotonic() - started
+    assert killed.exit_code == -9, "the sync finished before it could be killed"
+    note_state_sizes(killed)
+    deleted = change_some_objects_with_events(large_sandbox)
+    large_sandbox.advance_clock(600)
+
+    resumed = sync(config, state=states_by_stream(killed.final_state()))
+
+    truth = large_sandbox.truth(mode="live")
+    seen, committed = sum(map(len, killed.records.values())), sum(map(len, committed_records(killed).values()))
+    print(
+        f"\n{kill_point}: killed after {killed_after:.1f}s with {seen} records seen, {committed} committed, "
+        f"{len(killed.states)} states; resumed with {sum(map(len, resumed.records.values()))} records"
+    )
+    for records_before_the_kill in (committed_records(killed), killed.records):
+        destination = what_the_destination_keeps(records_before_the_kill, resumed.records)
+        assert_destination_equals_stripe(destination, truth)
+        synced = {t: [i for i in ids if i in {r["id"] for r in records_before_the_kill.get(t, [])}] for t, ids in deleted.items()}
+        assert_deleted_objects_are_gone(destination, large_sandbox, synced)
+
+
+def test_an_incremental_sync_killed_midway_resumes_from_its_last_state_and_misses_nothing(sandbox):
+    recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
+    config = live_config(sandbox, lookback_window_days=60)  # so the incremental sync has plenty to re-read
+    first = sync(config)
+    deleted = change_every_table(sandbox, recent)
+    sandbox.advance_clock(3600)
+
+    killed = read_until_killed(config, after_records(150), state=first.final_state())
+    assert killed.exit_code == -9, "the sync finished before it could be killed"
+    note_state_sizes(killed)
+    deleted_later = change_some_objects_with_events(sandbox)
+    sandbox.advance_clock(600)
+    resumed = sync(config, state=states_by_stream(first.final_state(), killed.final_state()))
+    print(
+        f"\nincremental sync killed after 150 records, {len(killed.states)} states; "
+        f"resumed with {sum(map(len, resumed.records.values()))} records"
+    )
+
+    destination = what_the_destination_keeps(first.records, committed_records(killed), resumed.records)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    assert_deleted_objects_are_gone(destination, sandbox, {**deleted, "customers": deleted["customers"] + deleted_later["customers"]})
+
+
+# -- 5. positions from elsewhere ------------------------------------------------------------------------------------
+
+
+def stream_state(states, stream):
+    return next(s["stream"]["stream_state"] for s in states if s["stream"]["stream_descriptor"]["name"] == stream)
+
+
+def state_message(stream, stream_state):
+    return {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": stream_state}}
+
+
+def earlier_connector_state(synced_at, subscription, setup_intent, item):
+    """States as Airbyte's earlier Stripe connector left them: {"updated": t} for tables it followed through events,
+    {"created": t} for the others, and child tables per parent (partition cursors and the parent's own state)."""
+    per_parent = lambda key, parent_id, cursor, parent: {  # noqa: E731
+        "states": [{"partition": {key: parent_id}, "cursor": {cursor: synced_at - 100}}],
+        "parent_state": {parent: {cursor: synced_at}},
+    }
+    states = {table: {"updated": synced_at} for table in ALL_STREAMS}
+    states.update(
+        shipping_rates={"created": synced_at},
+        order_returns={"created": synced_at},
+        subscription_items=per_parent("subscription", subscription, "updated", "subscriptions"),
+        setup_attempts=per_parent("setup_intent", setup_intent, "created", "setup_intents"),
+        usage_record_summaries={"states": [{"partition": {"subscription_item": item}, "cursor": {"updated": synced_at}}]},
+    )
+    return [state_message(table, state) for table, state in states.items()]
+
+
+def test_a_state_from_the_future_or_from_airbytes_earlier_stripe_connector_is_accepted(sandbox):
+    config = live_config(sandbox)
+    first = sync(config)  # stands in for what the earlier connector had synced
+    synced_at = sandbox.now
+    truth = sandbox.truth(mode="live")
+    subscription = next(s for s in running_subscriptions(truth) if not s["items"]["has_more"])
+    item = next(i for i in truth["subscription_items"] if is_metered(i))
+
+    new_customer = sandbox.create("customers", mode="live")
+    tick(sandbox)
+    changed_customer = sandbox.update("customers", first.records["customers"][-1]["id"], mode="live", name="Changed")
+    tick(sandbox)
+    new_rate = sandbox.create("shipping_rates", mode="live")
+    tick(sandbox)
+    sandbox.create("subscription_items", subscription=subscription["id"], mode="live")
+    sandbox.advance_clock(3600)
+
+    migrated = sync(config, state=earlier_connector_state(synced_at, subscription["id"], truth["setup_intents"][0]["id"], item["id"]))
+
+    destination = what_the_destination_keeps(first.records, migrated.records)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    assert {new_customer["id"], changed_customer["id"]} <= set(migrated.ids("customers"))
+    assert new_rate["id"] in migrated.ids("shipping_rates")
+    assert set(stream_state(migrated.final_state(), "customers")) == {"created", "events"}
+    assert set(stream_state(migrated.final_state(), "shipping_rates")) == {"created"}
+
+    # A position ten days ahead of Stripe's clock is read as now, with a warning; the sync after it misses nothing.
+    ten_days_ahead = sandbox.now + 10 * DAY
+    future = [state_message(stream, {"created": ten_days_ahead, "events": ten_days_ahead}) for stream in ALL_STREAMS]
+    from_the_future = sync(config, state=future)
+    assert any("lies in the future" in log["message"] for log in from_the_future.logs if log["level"] == "WARN")
+    assert all(max(state["stream"]["stream_state"].values()) <= sandbox.now for state in from_the_future.final_state())
+    deleted = change_every_table(sandbox, create_recent_objects_whose_changes_emit_no_event(sandbox))
+    sandbox.advance_clock(600)
+    after_the_future = sync(config, state=from_the_future.final_state())
+    syncs = (first.records, migrated.records, from_the_future.records, after_the_future.records)
+    destination = what_the_destination_keeps(*syncs)
+    assert_destination_equals_stripe(destination, sandbox.truth(mode="live"))
+    assert_deleted_objects_are_gone(destination, sandbox, deleted)
+
+
+def test_a_state_left_before_any_slice_finished_reads_the_table_from_the_start_date(sandbox):
+    """A sync killed before a table's first `created` slice finished, but after a later one did, leaves
+    {"events": t} and no `created`: nothing is known to have been read, so the next sync reads all of the table."""
+    config = live_config(sandbox)
+    truth = sandbox.truth(mode="live")
+
+    run = sync(config, state=[state_message("customers", {"events": sandbox.now})], streams=["customers"])
+
+    assert_destination_equals_stripe(what_the_destination_keeps(run.records), truth, ["customers"])
