@@ -1,11 +1,34 @@
-# Minimal for now; a later change pins Airbyte's Python connector base image by digest and hardens the image.
-ARG BASE_IMAGE=python:3.11-slim
-FROM ${BASE_IMAGE}
-WORKDIR /airbyte/integration_code
+# The connector image. By default it builds on Airbyte's Python connector base image, pinned by digest as
+# metadata.yaml's connectorBuildOptions.baseImage; where public images cannot be pulled,
+# scripts/build_image_offline.sh passes a locally made Debian base instead (--build-arg BASE_IMAGE=...).
+# Either base only has to provide `python3` with the venv module on PATH.
+ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+
+FROM ${BASE_IMAGE} AS builder
+WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY source_stripe ./source_stripe
-RUN pip install --no-cache-dir .
-ENV AIRBYTE_ENTRYPOINT="source-stripe"
-ENTRYPOINT ["source-stripe"]
-LABEL io.airbyte.name=airbyte/source-stripe
-LABEL io.airbyte.version=0.1.0
+# A TLS-intercepting proxy's CA arrives as a build secret, so it is trusted for this one step and is written to
+# no layer. pip's own bundle is kept alongside it, so the same build works with and without such a proxy.
+# Third-party packages' own test suites are never imported at run time and weigh tens of megabytes.
+RUN --mount=type=secret,id=extra_ca \
+    python3 -m venv /opt/source-stripe \
+ && bundle="$(mktemp)" \
+ && /opt/source-stripe/bin/python -c "import pip._vendor.certifi as c; print(open(c.where()).read())" > "$bundle" \
+ && if [ -s /run/secrets/extra_ca ]; then cat /run/secrets/extra_ca >> "$bundle"; fi \
+ && PIP_CERT="$bundle" /opt/source-stripe/bin/pip install --no-cache-dir --disable-pip-version-check . \
+ && rm -f "$bundle" \
+ && /opt/source-stripe/bin/pip uninstall --yes --quiet pip \
+ && find /opt/source-stripe/lib -depth -type d -path '*/site-packages/*/tests' -exec rm -rf {} +
+
+FROM ${BASE_IMAGE}
+# Connectors run unprivileged; Airbyte's base already has this user, a bare Debian base does not.
+RUN getent passwd 1000 >/dev/null || useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin airbyte
+COPY --from=builder /opt/source-stripe /opt/source-stripe
+WORKDIR /airbyte/integration_code
+ENV PATH="/opt/source-stripe/bin:${PATH}" \
+    AIRBYTE_ENTRYPOINT="/opt/source-stripe/bin/source-stripe"
+ENTRYPOINT ["/opt/source-stripe/bin/source-stripe"]
+LABEL io.airbyte.name=airbyte/source-stripe \
+      io.airbyte.version=0.1.0
+USER 1000:1000
