@@ -63,11 +63,19 @@ def validate_config(config: Mapping[str, Any]) -> None:
     if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
         raise InvalidConfig("lookback_window_days must be a whole number of days, 0 or more.")
 
+    timeout = config.get("read_timeout_seconds")
+    if timeout is not None and not (is_positive_number(timeout) and timeout <= 300):
+        raise InvalidConfig("read_timeout_seconds must be a number of seconds above 0 and at most 300.")
+
     base_url = config.get("api_base_url")
     if base_url and not _is_allowed_base_url(base_url):
         raise InvalidConfig(
             "api_base_url must be an https:// URL, or http:// on a loopback address such as http://127.0.0.1:12111."
         )
+
+
+def is_positive_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _is_allowed_base_url(url: str) -> bool:

@@ -20,7 +20,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import ConnectionCheck
-from source_stripe.config import validate_config
+from source_stripe.config import is_positive_number, validate_config
 from source_stripe.incremental import with_change_capture
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
@@ -34,6 +34,7 @@ class SourceStripe(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
+        self._read_timeout = (config or {}).get("read_timeout_seconds")
         super().__init__(str(MANIFEST), config=config, catalog=catalog, state=state, config_path=config_path)
         self._incremental_streams = _incremental_streams_of(catalog)
 
@@ -49,6 +50,14 @@ class SourceStripe(YamlDeclarativeSource):
             state=cls.read_state(state_path) if state_path else None,
             config_path=config_path,
         )
+
+    def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> Any:
+        """The manifest, with the hidden `read_timeout_seconds` applied: the CDK reads the requester's timeout as a
+        number, never from the config."""
+        manifest = super()._read_and_parse_yaml_file(path_to_yaml_file)
+        if is_positive_number(self._read_timeout):
+            manifest["definitions"]["requester"]["read_timeout_in_seconds"] = self._read_timeout
+        return manifest
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         config = self._config or config
