@@ -2,7 +2,7 @@
 
 import pytest
 
-from integration_tests.connector_process import ALL_STREAMS, run_connector
+from integration_tests.connector_process import ALL_STREAMS, assert_equals_truth, run_connector
 from stripe_sandbox import Sandbox, keys
 
 pytestmark = pytest.mark.end_to_end
@@ -24,23 +24,6 @@ def pristine_sandbox(sandbox):
 
 def live_config(sandbox, **overrides):
     return {"api_key": keys.SECRET_LIVE, "environment": "live", "api_base_url": sandbox.url, **overrides}
-
-
-CONNECTOR_FIELDS = ("observed_at", "is_deleted")
-
-
-def as_destination_sees_it(record):
-    """The Stripe object a record carries. airbyte-cdk's serializer leaves out top-level null fields, which a
-    destination stores as NULL anyway; the connector's own fields are compared by the tests that pin them."""
-    return {name: value for name, value in record.items() if value is not None and name not in CONNECTOR_FIELDS}
-
-
-def assert_equals_truth(run, truth, streams=ALL_STREAMS):
-    for stream in streams:
-        synced = sorted(map(as_destination_sees_it, run.records[stream]), key=lambda record: record["id"])
-        expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
-        assert [record["id"] for record in synced] == [record["id"] for record in expected], stream
-        assert synced == expected, f"{stream}: a record differs from the sandbox's current object"
 
 
 def test_full_sync_of_all_thirteen_tables_equals_the_sandbox_truth(sandbox):

@@ -1,15 +1,18 @@
-"""airbyte-cdk's standard source tests, run in-process from acceptance-test-config.yml.
+"""airbyte-cdk's standard source tests from acceptance-test-config.yml: in-process, and with `-m image_tests` against
+the built image (`connector_image` there, or `--connector-image`), as `.ci/run` does after building it.
 
 Its check and read scenarios use integration_tests/sandbox_config.json, which points at a local Stripe sandbox
 on port 12111; the fixture below runs that sandbox for as long as these tests run.
 """
 
+import os
 from typing import Optional
 
 import pytest
 
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
+from integration_tests.connector_image import image_under_test, require_image, write_host_network_docker
 from source_stripe import SourceStripe
 from stripe_sandbox import SandboxProcess
 
@@ -20,6 +23,32 @@ SANDBOX_PORT = 12111
 def sandbox_on_the_configured_port():
     with SandboxProcess(seed=3, size=600, port=SANDBOX_PORT, orders_api=True) as sandbox:
         yield sandbox
+
+
+@pytest.fixture
+def connector_image_override(request) -> str:
+    """Image tests run on the image the build script made, never on one airbyte-cdk would build by pulling the base."""
+    return image_under_test(request.config)
+
+
+@pytest.fixture
+def read_from_streams() -> str:
+    """airbyte-cdk reads nothing in the image unless told; the basic_read scenario names the tables to read."""
+    return "all"
+
+
+@pytest.fixture
+def read_scenarios() -> str:
+    """Every basic_read scenario, not only airbyte-cdk's default `config.json` one."""
+    return "all"
+
+
+@pytest.fixture(autouse=True)
+def image_tests_reach_the_sandbox(request, tmp_path_factory, monkeypatch):
+    if request.node.get_closest_marker("image_tests"):
+        require_image(image_under_test(request.config))
+        shim_dir = write_host_network_docker(tmp_path_factory.mktemp("host-network-docker"))
+        monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{os.environ['PATH']}")
 
 
 class TestStripeStandardSuite(SourceTestSuiteBase):

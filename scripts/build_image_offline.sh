@@ -4,7 +4,8 @@
 #
 #   sudo EXTRA_CA_DIR=/usr/local/share/ca-certificates scripts/build_image_offline.sh [IMAGE_TAG]
 #
-# As root on Debian it installs docker.io if there is no Docker, and starts dockerd if none is running. It makes a
+# As root on Debian it installs docker.io if there is no Docker, and starts dockerd if none is running
+# (scripts/ensure_docker_daemon.sh; a dockerd it starts keeps running for later builds and tests). It makes a
 # Debian bookworm base (Python 3.11) with debootstrap, imports it as a local image and keeps it for later runs, then
 # builds ./Dockerfile on it. Certificates (*.crt, *.pem) in EXTRA_CA_DIR are handed to the build as a BuildKit
 # secret, for pip behind a TLS-intercepting proxy: they are read at build time only and end up in no layer.
@@ -20,31 +21,8 @@ DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BASE_PACKAGES="python3,python3-venv"
 # The base's tag names its recipe, so a changed recipe builds a new base instead of reusing a stale one.
 BASE_IMAGE="source-stripe-local-base:bookworm-$(printf '%s' "$BASE_PACKAGES" | sha256sum | cut -c1-12)"
-DOCKERD_LOG="${DOCKERD_LOG:-/var/log/source-stripe-dockerd.log}"
 
 say() { printf '[build_image_offline] %s\n' "$*" >&2; }
-
-ensure_docker_daemon() {
-  if docker info >/dev/null 2>&1; then
-    return
-  fi
-  if ! command -v dockerd >/dev/null; then
-    say "no Docker daemon installed: installing Debian's docker.io"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-  fi
-  if ! docker info >/dev/null 2>&1; then
-    say "starting dockerd (log: $DOCKERD_LOG)"
-    nohup dockerd >"$DOCKERD_LOG" 2>&1 &
-    for _ in $(seq 60); do
-      docker info >/dev/null 2>&1 && return
-      sleep 1
-    done
-    say "dockerd did not come up; last lines of $DOCKERD_LOG:"
-    tail -n 20 "$DOCKERD_LOG" >&2
-    exit 1
-  fi
-}
 
 # `docker build --secret` needs BuildKit: Docker 23+ clients only have it through the buildx plugin, while Debian's
 # docker.io client has it built in. Use whichever this machine can.
@@ -100,7 +78,7 @@ build_connector_image() {
 }
 
 started=$SECONDS
-ensure_docker_daemon
+"$REPO_ROOT/scripts/ensure_docker_daemon.sh" >/dev/null
 client="$(pick_buildkit_client)"
 ensure_local_base
 build_connector_image "$client"
