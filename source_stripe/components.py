@@ -6,6 +6,7 @@ import time
 from dataclasses import InitVar, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -96,16 +97,55 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
 
 @dataclass
 class JitteredExponentialBackoff(BackoffStrategy):
-    """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep."""
+    """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep.
+
+    Each wait is logged with the request and the reason, which the CDK's own retry line leaves out (it calls every
+    retry a rate limit).
+    """
 
     config: Mapping[str, Any]
     parameters: InitVar[Mapping[str, Any]]
     base_seconds: float = 1.0
     cap_seconds: float = 60.0
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "a table")
+
     def backoff_time(self, response_or_exception: ResponseOrException, attempt_count: int) -> Optional[float]:
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempt_count - 1, 0))
-        return random.uniform(ceiling / 2, ceiling)
+        wait = random.uniform(ceiling / 2, ceiling)
+        logger.info(
+            f"{self._stream}: retry {attempt_count} of {_request_of(response_or_exception)} after a {wait:.1f} s backoff, because "
+            f"{retry_reason(response_or_exception)}."
+        )
+        return wait
+
+
+def _request_of(response_or_exception: ResponseOrException) -> str:
+    request = getattr(response_or_exception, "request", None)
+    if request is None or not request.url:
+        return "a request"
+    url = urlsplit(request.url)
+    return f"{request.method} {url.path}" + (f"?{url.query}" if url.query else "")
+
+
+def retry_reason(response_or_exception: ResponseOrException) -> str:
+    """Why a request is retried, in words: Stripe's status and message, or what went wrong on the wire."""
+    if isinstance(response_or_exception, requests.Response):
+        if response_or_exception.ok:
+            return f"Stripe answered {response_or_exception.status_code} with a body cut off or not a Stripe list"
+        try:
+            message = orjson.loads(response_or_exception.content)["error"]["message"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            message = None
+        return f"Stripe answered {response_or_exception.status_code}" + (f" ({message})" if message else "")
+    if isinstance(response_or_exception, requests.exceptions.Timeout):
+        return "Stripe sent nothing within the timeout"
+    if isinstance(response_or_exception, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke before the whole body arrived"
+    if isinstance(response_or_exception, requests.exceptions.ConnectionError):
+        return "the connection failed or was reset"
+    return f"of {type(response_or_exception).__name__}"
 
 
 def observed_at(response: requests.Response) -> int:
