@@ -204,3 +204,40 @@ def what_the_destination_keeps(*syncs: Mapping[str, Sequence[Mapping[str, Any]]]
                 if current is None or record["observed_at"] >= current["observed_at"]:
                     table[record["id"]] = dict(record)
     return Destination(dict(kept))
+
+
+def assert_destination_equals_stripe(
+    destination: Destination, truth: Mapping[str, Sequence[Mapping[str, Any]]], streams: Sequence[str] = ALL_STREAMS
+) -> None:
+    for stream in streams:
+        kept = sorted(map(as_destination_sees_it, destination.rows(stream)), key=lambda record: record["id"])
+        expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
+        kept_ids, expected_ids = [r["id"] for r in kept], [r["id"] for r in expected]
+        assert kept_ids == expected_ids, (
+            f"{stream}: missing {sorted(set(expected_ids) - set(kept_ids))[:10]}, "
+            f"extra {sorted(set(kept_ids) - set(expected_ids))[:10]}"
+        )
+        differing = [k["id"] for k, e in zip(kept, expected) if k != e]
+        assert not differing, f"{stream}: the destination holds an outdated version of {differing[:10]}"
+
+
+def committed_records(run: ConnectorRun) -> Dict[str, List[Dict[str, Any]]]:
+    """What a destination commits of a sync that died or failed: each stream's records up to its last STATE message."""
+    pending: Dict[str, List[Dict[str, Any]]] = {}
+    committed: Dict[str, List[Dict[str, Any]]] = {}
+    for line in run.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            pending.setdefault(message["record"]["stream"], []).append(message["record"]["data"])
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            committed.setdefault(stream, []).extend(pending.pop(stream, []))
+    return committed
+
+
+def states_by_stream(*state_lists: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """The state the platform passes to the next sync: the last message of each stream, later lists winning."""
+    latest: Dict[str, Mapping[str, Any]] = {}
+    for states in state_lists:
+        latest.update({state["stream"]["stream_descriptor"]["name"]: state for state in states})
+    return list(latest.values())

@@ -20,8 +20,11 @@ from integration_tests.connector_process import (
     ALL_STREAMS,
     ConnectorRun,
     after_records,
+    assert_destination_equals_stripe,
+    committed_records,
     read_until_killed,
     run_connector,
+    states_by_stream,
     what_the_destination_keeps,
 )
 from stripe_sandbox import Sandbox, SandboxProcess, keys
@@ -32,7 +35,6 @@ DAY = 86_400
 LOOKBACK_DAYS = 7
 START_DATE = "2019-01-01T00:00:00Z"  # before the sandbox's oldest object (legacy order returns), so all is in scope
 RUNNING = ("active", "trialing", "past_due", "unpaid", "paused")  # subscriptions whose metered usage still accrues
-CONNECTOR_FIELDS = ("observed_at", "is_deleted")
 SCANNED = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscriptions"}
 PINNED_API_VERSION = "2023-08-16"
 MANIFEST = Path(__file__).parents[1] / "source_stripe" / "manifest.yaml"
@@ -75,25 +77,6 @@ def note_state_sizes(run):
     STATE_MESSAGE_SIZES.extend(len(line) for line in run.stdout.splitlines() if line.startswith('{"type":"STATE"'))
 
 
-def as_destination_sees_it(record):
-    """The Stripe object a record carries. airbyte-cdk's serializer leaves out top-level null fields, which a
-    destination stores as NULL anyway; the connector's own fields are not Stripe's."""
-    return {name: value for name, value in record.items() if value is not None and name not in CONNECTOR_FIELDS}
-
-
-def assert_destination_equals_stripe(destination, truth, streams=ALL_STREAMS):
-    for stream in streams:
-        kept = sorted(map(as_destination_sees_it, destination.rows(stream)), key=lambda record: record["id"])
-        expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
-        kept_ids, expected_ids = [r["id"] for r in kept], [r["id"] for r in expected]
-        assert kept_ids == expected_ids, (
-            f"{stream}: missing {sorted(set(expected_ids) - set(kept_ids))[:10]}, "
-            f"extra {sorted(set(kept_ids) - set(expected_ids))[:10]}"
-        )
-        differing = [k["id"] for k, e in zip(kept, expected) if k != e]
-        assert not differing, f"{stream}: the destination holds an outdated version of {differing[:10]}"
-
-
 def assert_deleted_objects_are_gone(destination, sandbox, deleted_after_first_sync):
     """Every object Stripe deleted is, in the destination, a row marked deleted or (if never synced) absent; those
     deleted after the first sync read them must be marked deleted."""
@@ -102,14 +85,6 @@ def assert_deleted_objects_are_gone(destination, sandbox, deleted_after_first_sy
         assert not still_there, f"{stream}: deleted in Stripe but not in the destination: {sorted(still_there)}"
     for stream, ids in deleted_after_first_sync.items():
         assert set(ids) <= destination.deleted_ids(stream), f"{stream}: no is_deleted row for {sorted(ids)}"
-
-
-def states_by_stream(*state_lists):
-    """The state the platform passes to the next sync: the last message of each stream, later lists winning."""
-    latest = {}
-    for states in state_lists:
-        latest.update({state["stream"]["stream_descriptor"]["name"]: state for state in states})
-    return list(latest.values())
 
 
 def tick(sandbox, seconds=1):
@@ -434,19 +409,6 @@ def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
 def large_sandbox():
     with SandboxProcess(seed=5, size=15_000, orders_api=True) as running:
         yield running
-
-
-def committed_records(run):
-    """What a destination commits of a sync that died: each stream's records up to its last STATE message."""
-    pending, committed = {}, {}
-    for line in run.stdout.splitlines():
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            pending.setdefault(message["record"]["stream"], []).append(message["record"]["data"])
-        elif message["type"] == "STATE":
-            stream = message["state"]["stream"]["stream_descriptor"]["name"]
-            committed.setdefault(stream, []).extend(pending.pop(stream, []))
-    return committed
 
 
 def change_some_objects_with_events(sandbox):
