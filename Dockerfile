@@ -6,18 +6,25 @@ ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c426
 
 FROM ${BASE_IMAGE} AS builder
 WORKDIR /build
-COPY pyproject.toml README.md ./
+# A TLS-intercepting proxy's CA arrives as the build secret `extra_ca`, trusted only by the pip runs below and
+# written to no layer. pip's own bundle is kept alongside it, so the same build works with and without such a proxy.
+RUN python3 -m venv /opt/source-stripe \
+ && printf '%s\n' '#!/bin/sh' 'set -e' 'bundle="$(mktemp)"' \
+      '/opt/source-stripe/bin/python -c "import pip._vendor.certifi as c; print(open(c.where()).read())" > "$bundle"' \
+      'if [ -s /run/secrets/extra_ca ]; then cat /run/secrets/extra_ca >> "$bundle"; fi' \
+      'PIP_CERT="$bundle" /opt/source-stripe/bin/pip install --no-cache-dir --disable-pip-version-check "$@"' \
+      'rm -f "$bundle"' > /build/pip-install \
+ && chmod +x /build/pip-install
+# Dependencies first, from pyproject.toml alone, so a change to the connector's code reuses this layer.
+COPY pyproject.toml ./
+RUN --mount=type=secret,id=extra_ca \
+    /opt/source-stripe/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && ./pip-install --requirement requirements.txt
+COPY README.md ./
 COPY source_stripe ./source_stripe
-# A TLS-intercepting proxy's CA arrives as a build secret, so it is trusted for this one step and is written to
-# no layer. pip's own bundle is kept alongside it, so the same build works with and without such a proxy.
 # Third-party packages' own test suites are never imported at run time and weigh tens of megabytes.
 RUN --mount=type=secret,id=extra_ca \
-    python3 -m venv /opt/source-stripe \
- && bundle="$(mktemp)" \
- && /opt/source-stripe/bin/python -c "import pip._vendor.certifi as c; print(open(c.where()).read())" > "$bundle" \
- && if [ -s /run/secrets/extra_ca ]; then cat /run/secrets/extra_ca >> "$bundle"; fi \
- && PIP_CERT="$bundle" /opt/source-stripe/bin/pip install --no-cache-dir --disable-pip-version-check . \
- && rm -f "$bundle" \
+    ./pip-install --no-deps . \
  && /opt/source-stripe/bin/pip uninstall --yes --quiet pip \
  && find /opt/source-stripe/lib -depth -type d -path '*/site-packages/*/tests' -exec rm -rf {} +
 

@@ -82,4 +82,6 @@ started=$SECONDS
 client="$(pick_buildkit_client)"
 ensure_local_base
 build_connector_image "$client"
+# Each rebuild leaves the previous image untagged; only this connector's are removed.
+docker image prune --force --filter "label=io.airbyte.name=airbyte/source-stripe" >/dev/null
 say "built $IMAGE_TAG: $(docker image inspect --format '{{.Size}}' "$IMAGE_TAG" | numfmt --to=iec) in $((SECONDS - started)) s"
