@@ -87,6 +87,16 @@ def assert_deleted_objects_are_gone(destination, sandbox, deleted_after_first_sy
         assert set(ids) <= destination.deleted_ids(stream), f"{stream}: no is_deleted row for {sorted(ids)}"
 
 
+def assert_resumed_sync_loses_nothing(sandbox, truth, interrupted, resumed, deleted_meanwhile):
+    """Whether the destination kept all an interrupted sync emitted or only what its last states covered, it equals
+    Stripe after the resumed sync, and the objects deleted in between that it had received are marked deleted."""
+    for records_before in (committed_records(interrupted), interrupted.records):
+        destination = what_the_destination_keeps(records_before, resumed.records)
+        assert_destination_equals_stripe(destination, truth)
+        synced = {t: [i for i in ids if i in {r["id"] for r in records_before.get(t, [])}] for t, ids in deleted_meanwhile.items()}
+        assert_deleted_objects_are_gone(destination, sandbox, synced)
+
+
 def tick(sandbox, seconds=1):
     sandbox.advance_clock(seconds)
 
@@ -471,11 +481,7 @@ def test_sync_killed_at_any_point_resumes_from_its_last_state_and_misses_nothing
         f"\n{kill_point}: killed after {killed_after:.1f}s with {seen} records seen, {committed} committed, "
         f"{len(killed.states)} states; resumed with {sum(map(len, resumed.records.values()))} records"
     )
-    for records_before_the_kill in (committed_records(killed), killed.records):
-        destination = what_the_destination_keeps(records_before_the_kill, resumed.records)
-        assert_destination_equals_stripe(destination, truth)
-        synced = {t: [i for i in ids if i in {r["id"] for r in records_before_the_kill.get(t, [])}] for t, ids in deleted.items()}
-        assert_deleted_objects_are_gone(destination, large_sandbox, synced)
+    assert_resumed_sync_loses_nothing(large_sandbox, truth, killed, resumed, deleted)
 
 
 def test_an_incremental_sync_killed_midway_resumes_from_its_last_state_and_misses_nothing(sandbox):

@@ -24,6 +24,7 @@ from source_stripe.config import is_positive_number, validate_config
 from source_stripe.incremental import with_change_capture
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
+_CDK_SUMMARY = "During the sync, the following streams did not sync successfully:"
 
 
 class SourceStripe(YamlDeclarativeSource):
@@ -84,7 +85,22 @@ class SourceStripe(YamlDeclarativeSource):
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             self._connector_state_manager = ConnectorStateManager(state=state)
             _warn_about_unknown_streams(state, {entry["$parameters"]["name"] for entry in self.resolved_manifest["streams"]}, logger)
-        yield from super().read(logger, config, catalog, state)
+        try:
+            yield from super().read(logger, config, catalog, state)
+        except AirbyteTracedException as error:
+            selected = [stream.stream.name for stream in catalog.streams]
+            failed = _streams_named_in_the_cdks_summary(error, selected)
+            if not failed:
+                raise
+            others = " The other tables were synced." if len(failed) < len(selected) else ""
+            raise AirbyteTracedException(
+                message=(
+                    f"The sync did not finish: {_and_join(failed)} could not be read; the errors before this one say "
+                    f"why and what to do.{others}"
+                ),
+                internal_message=error.message,
+                failure_type=error.failure_type,
+            ) from error
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         return with_change_capture(
@@ -110,6 +126,20 @@ def _warn_about_unknown_streams(state: List[AirbyteStateMessage], known: set, lo
         name = stream.stream_descriptor.name if stream else None
         if name and name not in known:
             logger.warning(f"The saved state names a table this connector does not have, {name!r}; it is ignored.")
+
+
+def _streams_named_in_the_cdks_summary(error: AirbyteTracedException, streams: List[str]) -> List[str]:
+    """The CDK ends a sync in which tables failed with one error repeating each table's exception, a wall of text;
+    the tables it names, or none for any other error."""
+    summary = error.message or ""
+    if error.internal_message != "Concurrent read failure" or not summary.startswith(_CDK_SUMMARY):
+        return []
+    lines = summary[len(_CDK_SUMMARY) :].split("\n")
+    return [stream for stream in streams if any(line.strip().startswith(f"{stream}: ") for line in lines)]
+
+
+def _and_join(names: List[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _incremental_streams_of(catalog: Optional[ConfiguredAirbyteCatalog]) -> set:
