@@ -19,6 +19,23 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 logger = logging.getLogger("airbyte")
 
 ResponseOrException = Optional[Union[requests.Response, Exception]]
+_UNPARSED = object()
+
+
+def parsed_body(response: requests.Response) -> Any:
+    """The response's JSON body, parsed once however many components read it (None when it is not JSON)."""
+    body = response.__dict__.get("_stripe_parsed_body", _UNPARSED)
+    if body is _UNPARSED:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = None
+        response.__dict__["_stripe_parsed_body"] = body
+    return body
+
+
+def is_list_page(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list) and isinstance(body.get("has_more"), bool)
 
 
 @dataclass
@@ -59,11 +76,7 @@ class RetryUnreadableListPage(_DeferringErrorHandler):
     def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
         if not isinstance(response_or_exception, requests.Response) or not response_or_exception.ok:
             return None
-        try:
-            page = orjson.loads(response_or_exception.content)
-        except orjson.JSONDecodeError:
-            page = None
-        if isinstance(page, dict) and isinstance(page.get("data"), list) and isinstance(page.get("has_more"), bool):
+        if is_list_page(parsed_body(response_or_exception)):
             return None
         return ErrorResolution(
             response_action=ResponseAction.RETRY,
@@ -167,10 +180,7 @@ class StampedRecords(RecordExtractor):
     parameters: InitVar[Mapping[str, Any]]
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        try:
-            page = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            return
+        page = parsed_body(response)
         if not isinstance(page, dict) or not isinstance(page.get("data"), list):
             return
         stamp = observed_at(response)
@@ -178,3 +188,4 @@ class StampedRecords(RecordExtractor):
             record["observed_at"] = stamp
             record["is_deleted"] = False
             yield record
+

@@ -13,8 +13,12 @@ way and expand each parent object into its children.
 """
 
 import logging
+import math
 import threading
 import time
+from collections import deque
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
 
@@ -30,7 +34,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_stripe.components import observed_at
+from source_stripe.components import observed_at, parsed_body
 
 PINNED_API_VERSION = "2023-08-16"
 CURSOR_FIELD = "observed_at"
@@ -39,7 +43,11 @@ EVENTS_RETENTION = 30 * DAY
 # Stripe keeps events 30 days; a position this close to the edge may already have lost its oldest events.
 EVENTS_SAFETY_MARGIN = DAY
 STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
-CREATED_SLICE = 90 * DAY
+# A slice that still has more after its first few pages splits off its older part, so a small table costs exactly its
+# pages, a sparse decade a few requests, and a dense day is shared by many workers.
+PAGES_BEFORE_SPLITTING = 3
+OBJECTS_PER_SLICE = 1_000
+MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
 RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
 
@@ -113,17 +121,23 @@ class StripeHttp:
         self._lists = list_requester
         self._objects = object_requester
 
-    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
-        """Every page of a Stripe list, newest first, with the `observed_at` of its objects."""
-        starting_after = None
+    def page(self, path: str, params: Mapping[str, Any], starting_after: Optional[str]) -> Tuple[List[MutableMapping[str, Any]], int, bool]:
+        """One page of a Stripe list, newest first: its objects, their `observed_at`, and whether more follow."""
+        query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
+        response = self._lists.send_request(path=path, request_params=query)
+        if not response.ok:  # an answer the error handler ignores, such as a missing legacy API, lists nothing
+            return [], observed_at(response), False
+        body = parsed_body(response)
+        return body["data"], observed_at(response), bool(body["has_more"] and body["data"])
+
+    def pages(self, path: str, params: Mapping[str, Any], starting_after: Optional[str] = None) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
+        """Every page of a Stripe list, newest first (after `starting_after`), with the `observed_at` of its objects."""
         while True:
-            query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
-            response = self._lists.send_request(path=path, request_params=query)
-            page = orjson.loads(response.content)
-            yield page["data"], observed_at(response)
-            if not page["has_more"] or not page["data"]:
+            data, stamp, has_more = self.page(path, params, starting_after)
+            yield data, stamp
+            if not has_more:
                 return
-            starting_after = page["data"][-1]["id"]
+            starting_after = data[-1]["id"]
 
     def retrieve(self, path: str) -> Tuple[Optional[MutableMapping[str, Any]], int]:
         """The object at `path` as the pinned API version renders it, or None when it no longer exists."""
@@ -189,11 +203,13 @@ class Expansion:
 
     def subscription_items(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
         items = subscription.get("items") or {}
-        if not items.get("has_more"):
-            for item in items.get("data") or []:
-                yield _stamped(item, stamp)
+        embedded = items.get("data") or []
+        for item in embedded:
+            yield _stamped(item, stamp)
+        if not items.get("has_more") or not embedded:
             return
-        for page, page_stamp in self._http.pages("subscription_items", {"subscription": subscription["id"]}):
+        rest = self._http.pages("subscription_items", {"subscription": subscription["id"]}, starting_after=embedded[-1]["id"])
+        for page, page_stamp in rest:
             for item in page:
                 yield _stamped(item, page_stamp)
 
@@ -225,20 +241,38 @@ def _stamped(record: MutableMapping[str, Any], stamp: int, deleted: bool = False
 
 
 class CreatedSlice(Partition):
-    """Objects created in [start, end) (end None: up to now), found by listing the scanned table."""
+    """Objects created in [start, end) (end None: up to now), found by listing the scanned table.
 
-    def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
-        self._capture, self.start, self.end = capture, start, end
+    Its first pages tell how dense the range is: when more follows than one worker should page through alone, the
+    slice keeps the newest part and hands the older part, cut in pieces, to other workers (`split_older_part`).
+    """
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int], plan: "PartitionPlan") -> None:
+        self._capture, self.start, self.end, self._plan = capture, start, end, plan
+        self._identity = (capture.table.name, "created", start, end)  # start moves when the slice splits
         self.newest_created: Optional[int] = None
         self.read_at: Optional[int] = None  # Stripe's second when its first page was read
 
     def read(self) -> Iterable[Record]:
-        created = {"created[gte]": self.start, **({"created[lt]": self.end} if self.end is not None else {})}
-        for page, stamp in self._capture.http.pages(self._capture.table.scanned_path, {**self._capture.table.scanned_params, **created}):
-            self.read_at = (stamp + 1) // 1000 if self.read_at is None else self.read_at
-            for obj in page:
-                self.newest_created = max(self.newest_created or 0, obj.get("created") or 0)
-                yield from self._capture.records_from(obj, stamp)
+        table, http = self._capture.table, self._capture.http
+        starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
+        with self._plan.reading(self):
+            while True:
+                # Stripe has nothing older than its epoch: a slice from there needs no lower bound.
+                created = {**({"created[gte]": self.start} if self.start > STRIPE_EPOCH else {}), **({"created[lt]": self.end} if self.end is not None else {})}
+                page, stamp, has_more = http.page(table.scanned_path, {**table.scanned_params, **created}, starting_after)
+                if self.read_at is None:
+                    self.read_at = (stamp + 1) // 1000
+                pages_read, seen = pages_read + 1, seen + len(page)
+                newest_seen = max([newest_seen] + [obj.get("created") or 0 for obj in page[:1]])
+                if has_more and pages_read == PAGES_BEFORE_SPLITTING:
+                    self._plan.split_older_part(self, seen, newest_seen, page[-1].get("created") or 0)
+                if page:
+                    self.newest_created = max(self.newest_created or 0, max(obj.get("created") or 0 for obj in page))
+                yield from self._capture.records_from_page(page, stamp)
+                if not has_more:
+                    return
+                starting_after = page[-1]["id"]
 
     def to_slice(self) -> Optional[Mapping[str, Any]]:
         return {"created_start": self.start, "created_end": self.end}
@@ -247,7 +281,7 @@ class CreatedSlice(Partition):
         return self._capture.table.name
 
     def __hash__(self) -> int:
-        return hash((self.stream_name(), "created", self.start, self.end))
+        return hash(self._identity)
 
 
 class EventWindow(Partition):
@@ -286,8 +320,7 @@ class RunningSubscriptions(Partition):
     def read(self) -> Iterable[Record]:
         for status in RUNNING_SUBSCRIPTION_STATUSES:
             for page, stamp in self._capture.http.pages("subscriptions", {"status": status}):
-                for subscription in page:
-                    yield from self._capture.records_from(subscription, stamp)
+                yield from self._capture.records_from_page(page, stamp)
 
     def to_slice(self) -> Optional[Mapping[str, Any]]:
         return {"running_subscriptions": True}
@@ -302,8 +335,9 @@ class RunningSubscriptions(Partition):
 class TableCapture:
     """One table's incremental read: its partitions, and the records each scanned object or event stands for."""
 
-    def __init__(self, table: Table, http: StripeHttp, expansion: Expansion, clock: SyncClock) -> None:
+    def __init__(self, table: Table, http: StripeHttp, expansion: Expansion, clock: SyncClock, children_fetcher: Executor) -> None:
         self.table, self.http, self._expansion, self.clock = table, http, expansion, clock
+        self._children_fetcher = children_fetcher
         self._refetched: Set[str] = set()
         self._lock = threading.Lock()
 
@@ -311,6 +345,18 @@ class TableCapture:
         produced = self.table.expand(self._expansion, obj, stamp) if self.table.expand else [_stamped(obj, stamp)]
         for data in produced:
             yield Record(data=data, stream_name=self.table.name)
+
+    def records_from_page(self, page: List[MutableMapping[str, Any]], stamp: int) -> Iterator[Record]:
+        """The records a page of scanned objects stands for. A child table asks for the children of all the page's
+        parents at once rather than one parent after another, so its requests keep pace with its parent's."""
+        if self.table.expand is None:
+            for obj in page:
+                yield Record(data=_stamped(obj, stamp), stream_name=self.table.name)
+            return
+        expand = lambda obj: list(self.table.expand(self._expansion, obj, stamp))  # noqa: E731
+        for children in self._children_fetcher.map(expand, page):
+            for data in children:
+                yield Record(data=data, stream_name=self.table.name)
 
     def records_from_event(self, event: Mapping[str, Any]) -> Iterator[Record]:
         obj = event["data"]["object"]
@@ -342,7 +388,8 @@ class TableCapture:
             if item["id"] not in still_there:
                 yield Record(data=_stamped(dict(item), stamp, deleted=True), stream_name=self.table.name)
 
-    def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[List[CreatedSlice], List[EventWindow], List[Partition]]:
+    def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[Tuple[int, Optional[int]], List[EventWindow], List[Partition]]:
+        """The `created` range to list, the event windows to replay, and any other partitions of this sync."""
         now, events_readable = self.clock.now_and_events_readable()
         start = _config_time(config, "start_date") or STRIPE_EPOCH
         end = _config_time(config, "end_date")
@@ -362,21 +409,12 @@ class TableCapture:
             # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
             state.events = now
         created_from = max(start, state.created - lookback) if incremental else start
-        slices = _created_slices(self, created_from, end, now)
         extra: List[Partition] = [RunningSubscriptions(self)] if self.table.rescans_running_subscriptions and incremental else []
-        return slices, windows, extra
+        return (created_from, end), windows, extra
 
 
 def _replayable(events_position: Optional[int], now: int) -> bool:
     return events_position is not None and events_position >= now - EVENTS_RETENTION + EVENTS_SAFETY_MARGIN
-
-
-def _created_slices(capture: TableCapture, start: int, end: Optional[int], now: int) -> List[CreatedSlice]:
-    last = end if end is not None else now
-    bounds = list(range(start, last, CREATED_SLICE)) or [start]
-    slices = [CreatedSlice(capture, lower, upper) for lower, upper in zip(bounds, bounds[1:])]
-    slices.append(CreatedSlice(capture, bounds[-1], end))
-    return slices
 
 
 def _event_windows(capture: TableCapture, start: int, now: int) -> List[EventWindow]:
@@ -393,6 +431,74 @@ def _config_time(config: Mapping[str, Any], name: str) -> Optional[int]:
     return int(value.timestamp()) if value else None
 
 
+class PartitionPlan:
+    """One table's partitions in one sync, handed to the CDK as they come: those planned up front, then the pieces
+    that slices split off while they read. Knows which have finished, and so how far the table has been read."""
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int], windows: List["EventWindow"], extra: List[Partition]) -> None:
+        self._capture = capture
+        self._changed = threading.Condition()
+        self.slices = [CreatedSlice(capture, start, end, self)]
+        self.windows = windows
+        self._pending = deque([*self.slices, *windows, *extra])
+        self._slices_not_done_reading = 0  # handed out and not finished: each may still split
+        self._done: Set[int] = set()
+
+    def partitions(self) -> Iterator[Partition]:
+        """Ends once nothing is left to hand out and no slice that could still split is being read."""
+        while True:
+            with self._changed:
+                while not self._pending and self._slices_not_done_reading:
+                    self._changed.wait()
+                if not self._pending:
+                    return
+                partition = self._pending.popleft()
+                self._slices_not_done_reading += isinstance(partition, CreatedSlice)
+            yield partition
+
+    @contextmanager
+    def reading(self, part: "CreatedSlice") -> Iterator[None]:
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._slices_not_done_reading -= 1
+                self._changed.notify_all()
+
+    def split_older_part(self, part: "CreatedSlice", seen: int, newest: int, oldest: int) -> None:
+        """`part`, having seen `seen` objects created from `oldest` to `newest`, keeps about OBJECTS_PER_SLICE more;
+        what is older goes to new slices. That density holds near `oldest` only, so the new slices grow fourfold going
+        back: an empty past costs a request per piece, and a piece that meets dense data splits in turn."""
+        length = max(1, OBJECTS_PER_SLICE * max(1, newest - oldest + 1) // seen)
+        cut = oldest - length
+        if cut <= part.start:
+            return
+        older: List[CreatedSlice] = []
+        upper = cut
+        while upper > part.start:
+            lower = part.start if len(older) == MAX_PIECES_PER_SPLIT - 1 else max(part.start, upper - length)
+            older.insert(0, CreatedSlice(self._capture, lower, upper, self))
+            upper, length = lower, length * 4
+        with self._changed:
+            self.slices.extend(older)
+            part.start = cut
+            self._pending.extend(older)
+            self._changed.notify_all()
+
+    def finish(self, partition: Partition) -> Tuple[Optional[int], Optional[int]]:
+        """Marks `partition` done; returns how far `created` and events are now read without a gap (None: no
+        further than before)."""
+        with self._changed:
+            self._done.add(id(partition))
+            # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
+            # no further than Stripe's time when it was read.
+            read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
+            chain = sorted(self.slices, key=lambda s: s.start)
+            created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
+            events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)
+            return created, events
+
+
 class ChangeCaptureCursor(Cursor):
     """Moves each position only past partitions that finished in order, so a resumed sync misses nothing."""
 
@@ -406,12 +512,10 @@ class ChangeCaptureCursor(Cursor):
         self._stream, self._state = stream, state
         self._state_manager, self._messages = state_manager, message_repository
         self._lock = threading.Lock()
-        self._slices: List[CreatedSlice] = []
-        self._windows: List[EventWindow] = []
-        self._done: Set[int] = set()
+        self._plan: Optional[PartitionPlan] = None
 
-    def plan(self, state: TableState, slices: List[CreatedSlice], windows: List[EventWindow]) -> None:
-        self._state, self._slices, self._windows = state, slices, windows
+    def follow(self, state: TableState, plan: PartitionPlan) -> None:
+        self._state, self._plan = state, plan
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -421,15 +525,10 @@ class ChangeCaptureCursor(Cursor):
         pass
 
     def close_partition(self, partition: Partition) -> None:
+        created, events = self._plan.finish(partition)
         with self._lock:
-            self._done.add(id(partition))
-            # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
-            # no further than Stripe's time when it was read.
-            read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
-            created = _position(self._slices, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
             if created is not None:
                 self._state.created = max(created, self._state.created or 0)
-            events = _position(self._windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)
             if events is not None:
                 self._state.events = max(events, self._state.events or 0)
             self._emit()
@@ -461,7 +560,7 @@ def _position(parts: List[Any], done: Set[int], start: Callable, end: Callable, 
 
 
 class ChangeCaptureStream(AbstractStream):
-    """A manifest stream that also offers incremental syncs; full refresh stays the manifest's own read."""
+    """A manifest stream read in `created` slices that split where data is dense; incremental syncs add event replay."""
 
     def __init__(
         self,
@@ -481,15 +580,16 @@ class ChangeCaptureStream(AbstractStream):
 
     def generate_partitions(self) -> Iterable[Partition]:
         if not self._incremental:
-            yield from self._declarative.generate_partitions()
+            # The same sliced, parallel listing as a first incremental sync, without state or events.
+            start = _config_time(self._config, "start_date") or STRIPE_EPOCH
+            yield from PartitionPlan(self._capture, start, _config_time(self._config, "end_date"), [], []).partitions()
             return
         now, _ = self._capture.clock.now_and_events_readable()
         state = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
-        slices, windows, extra = self._capture.partitions(state, self._config)
-        self._capture_cursor.plan(state, slices, windows)
-        yield from slices
-        yield from windows
-        yield from extra
+        (created_from, created_until), windows, extra = self._capture.partitions(state, self._config)
+        plan = PartitionPlan(self._capture, created_from, created_until, windows, extra)
+        self._capture_cursor.follow(state, plan)
+        yield from plan.partitions()
 
     @property
     def name(self) -> str:
@@ -537,6 +637,7 @@ def with_change_capture(
     incremental_streams: Set[str],
     state_manager: ConnectorStateManager,
     message_repository: MessageRepository,
+    requests_in_flight: int,
 ) -> List[AbstractStream]:
     """Wraps each manifest stream so it also offers incremental syncs, built from the same manifest entries.
 
@@ -547,6 +648,7 @@ def with_change_capture(
     definitions = manifest["definitions"]
     events_parameters = {"name": "events", "path": "events", "permission": "Events: Read"}
     clock = SyncClock(StripeHttp(build_requester(definitions["requester"], events_parameters), None))
+    children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     wrapped: List[AbstractStream] = []
     for declarative in declarative_streams:
         parameters = entries[declarative.name]["$parameters"]
@@ -560,10 +662,11 @@ def with_change_capture(
             expand=expand,
             rescans_running_subscriptions=declarative.name == "usage_record_summaries",
         )
-        http = StripeHttp(
-            build_requester(definitions["requester"], parameters), build_requester(definitions["object_requester"], parameters)
-        )
-        capture = TableCapture(table, http, Expansion(http), clock)
+        # A stream's own error handler says what its answers mean (order_returns: a 404 is an empty table).
+        own_errors = entries[declarative.name]["retriever"]["requester"]["error_handler"]
+        list_requester = build_requester({**definitions["requester"], "error_handler": own_errors}, parameters)
+        http = StripeHttp(list_requester, build_requester(definitions["object_requester"], parameters))
+        capture = TableCapture(table, http, Expansion(http), clock, children_fetcher)
         wrapped.append(
             ChangeCaptureStream(
                 declarative, capture, config, declarative.name in incremental_streams, state_manager, message_repository

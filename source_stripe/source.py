@@ -13,6 +13,7 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import ConcurrencyLevel as ConcurrencyLevelModel
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
 from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
@@ -111,7 +112,13 @@ class SourceStripe(YamlDeclarativeSource):
             self._incremental_streams,
             self._connector_state_manager,
             self._message_repository,
+            self._requests_in_flight(),
         )
+
+    def _requests_in_flight(self) -> int:
+        """The manifest's concurrency level, which the CDK gives its workers; child tables' requests get as many."""
+        level = self._constructor.create_component(ConcurrencyLevelModel, self.resolved_manifest["concurrency_level"], self._config or {})
+        return level.get_concurrency_level()
 
     def _build_requester(self, definition: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
         component = ManifestComponentTransformer().propagate_types_and_parameters(

@@ -13,6 +13,7 @@ from unit_tests.stripe_api import (
     final_state,
     ids_of,
     missing_permission,
+    read,
     read_incrementally,
     records_of,
     stripe_error,
@@ -20,6 +21,7 @@ from unit_tests.stripe_api import (
 )
 
 NOW = 1_790_000_000
+STRIPE_EPOCH = 1_293_840_000  # no lower bound is sent from there
 DAY = 86_400
 START = "2024-01-01T00:00:00Z"
 START_TS = 1_704_067_200
@@ -31,7 +33,7 @@ def customer(key, created, **fields):
 
 def created_filters(stripe, path):
     return [
-        (int(request.qs["created[gte]"][0]), int(request.qs["created[lt]"][0]) if "created[lt]" in request.qs else None)
+        (int(request.qs.get("created[gte]", [STRIPE_EPOCH])[0]), int(request.qs["created[lt]"][0]) if "created[lt]" in request.qs else None)
         for request in stripe.requests_to(path)
     ]
 
@@ -84,6 +86,55 @@ def test_objects_sharing_the_saved_second_are_read_again(stripe, serve):
 
     assert sorted(ids_of(output, "customers")) == ["cus_same_second_a", "cus_same_second_b"]
     assert created_filters(stripe, "customers") == [(NOW - 50, None)]
+
+
+def test_a_sparse_history_is_listed_in_a_few_requests(stripe, serve):
+    two_years = 2 * 365 * DAY
+    serve([customer(f"{i:03d}", START_TS + i * (two_years // 150)) for i in range(150)])
+
+    output = read_incrementally(config(start_date=START), "customers")
+
+    assert len(ids_of(output, "customers")) == 150
+    assert len(stripe.requests_to("customers")) <= 3
+
+
+def test_a_dense_range_is_split_among_workers_and_every_object_is_read_once(stripe, serve):
+    # 2,600 customers in the last day, in pairs sharing a second, under ten years of silence.
+    dense = [customer(f"{i:04d}", NOW - DAY + i // 2 * 60) for i in range(2_600)]
+    serve(dense)
+
+    output = read_incrementally(config(), "customers")
+
+    assert sorted(ids_of(output, "customers")) == sorted(c["id"] for c in dense)
+    slices = {lower for lower, _ in created_filters(stripe, "customers")}
+    assert len(slices) > 2, "the dense day was read by one slice"
+    # 26 full pages, plus a request for each doubling of slice length back through the empty decade.
+    assert len(stripe.requests_to("customers")) <= 26 + 20
+    assert final_state(output, "customers")["created"] == max(c["created"] for c in dense)
+
+
+@pytest.mark.parametrize("incremental", [True, False], ids=["incremental", "full_refresh"])
+def test_split_slices_of_several_tables_finish_with_the_fewest_workers_allowed(stripe, serve, incremental):
+    dense = [customer(f"{i:04d}", NOW - DAY + i * 20) for i in range(1_200)]
+    serve(dense)
+    stripe.lists("products", [stripe_object("product", id=f"prod_{i:04d}", created=NOW - DAY + i * 20) for i in range(1_200)], NOW)
+    cfg = config(max_concurrency=2)
+
+    output = read_incrementally(cfg, "customers", "products") if incremental else read(cfg, "customers", "products")
+
+    assert len(set(ids_of(output, "customers"))) == len(ids_of(output, "customers")) == 1_200
+    assert len(set(ids_of(output, "products"))) == len(ids_of(output, "products")) == 1_200
+
+
+def test_an_account_without_the_legacy_orders_api_reads_order_returns_incrementally_as_empty(stripe, serve):
+    serve()
+    stripe.answers_error("order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).")
+
+    output = read_incrementally(config(), "order_returns")
+
+    assert records_of(output, "order_returns") == []
+    assert error_messages(output) == []
+    assert any("no legacy Orders API" in warning for warning in warnings_of(output))
 
 
 def test_an_end_date_reads_exactly_the_historical_window_and_no_events(stripe, serve):

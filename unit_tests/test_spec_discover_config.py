@@ -70,7 +70,7 @@ def test_config_of_the_earlier_stripe_connector_is_migrated_to_the_new_fields():
 
 
 def test_migrated_test_mode_config_reads_with_its_key(stripe):
-    stripe.serves_list("customers", objects("customer", 1, "cus"))
+    stripe.lists("customers", objects("customer", 1, "cus"), now=1_800_000_000)
     earlier = {"client_secret": TEST_KEY, "start_date": "2021-01-01T00:00:00Z"}
 
     output = read(earlier, "customers")

@@ -1,0 +1,198 @@
+"""Measures source-stripe against the local Stripe sandbox and prints each figure next to its target.
+
+    python bench/sync_benchmark.py                      # every scenario below, on this machine
+    python bench/sync_benchmark.py --only cpu memory    # some of them
+    python bench/sync_benchmark.py --size 600000        # a larger dataset for the budget scenarios
+
+Scenarios (each a real `source-stripe read` of all 13 tables in a subprocess; the sandbox runs in another). Syncs are
+incremental, as an Airbyte connection's first sync is; `--full-refresh` measures full-refresh reads instead:
+- budget-live: Stripe-like latency (300 ± 100 ms), a live key at 100 requests/s: sustained requests/s, records/s,
+  share of 429s, and requests per 100 top-level objects.
+- budget-test: the same with a test key at 25 requests/s.
+- cpu: no latency, no rate limit: records per CPU-second of the connector process itself (user + sys), stdout
+  included.
+- memory: peak RSS of the connector process from 10k to 1M objects (zero latency, no rate limit).
+- no-change: requests of an incremental sync right after a full one, for growing accounts.
+
+Speed targets are printed, never asserted: the machine and its load decide the figures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
+from stripe_sandbox import SandboxProcess, keys  # noqa: E402
+
+PARENTS_OF_CHILDREN = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscription_items"}
+RECORD_MARK = b'{"type":"RECORD"'
+
+
+@dataclass
+class SyncFigures:
+    seconds: float
+    records: int
+    requests: int
+    rate_limited: int
+    cpu_seconds: float
+    peak_rss_mb: float
+    final_state: List[Dict[str, Any]]
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def records_per_cpu_second(self) -> float:
+        return self.records / self.cpu_seconds
+
+
+def run_sync(sandbox: SandboxProcess, config: Dict[str, Any], incremental: bool = False, state: Optional[list] = None) -> SyncFigures:
+    """One `source-stripe read`; its stdout is counted, not parsed, so the benchmark costs the machine little."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"config": config, "catalog": configured_catalog(ALL_STREAMS, incremental)}
+        if state is not None:
+            files["state"] = state
+        args = [sys.executable, "-m", "source_stripe.run", "read"]
+        for name, content in files.items():
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(json.dumps(content))
+            args += [f"--{name}", str(path)]
+        sandbox.reset_stats()
+        started = time.monotonic()
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        records, states, tail = 0, {}, b""
+        for line in process.stdout:
+            if line.startswith(RECORD_MARK):
+                records += 1
+            elif line.startswith(b'{"type":"STATE"'):
+                message = json.loads(line)["state"]
+                states[message["stream"]["stream_descriptor"]["name"]] = message
+            elif b'"ERROR"' in line:
+                tail = line
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+    if status != 0:
+        raise SystemExit(f"the sync failed: {tail[:2000].decode(errors='replace')}")
+    stats = sandbox.stats()
+    return SyncFigures(
+        seconds=seconds,
+        records=records,
+        requests=stats["total"],
+        rate_limited=stats["rate_limited"],
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        final_state=list(states.values()),
+    )
+
+
+def config_for(sandbox: SandboxProcess, mode: str) -> Dict[str, Any]:
+    key = keys.SECRET_LIVE if mode == "live" else keys.SECRET_TEST
+    return {"api_key": key, "environment": mode, "api_base_url": sandbox.url}
+
+
+def top_level_objects(sandbox: SandboxProcess, mode: str) -> Dict[str, int]:
+    truth = sandbox.truth(mode=mode)
+    return {table: len(objects) for table, objects in truth.items()}
+
+
+def request_floor(counts: Dict[str, int], truth_parents: int) -> int:
+    """About one request per 100 top-level objects, plus one per parent that can have children."""
+    top = sum(-(-n // 100) or 1 for table, n in counts.items() if table not in PARENTS_OF_CHILDREN)
+    return top + truth_parents
+
+
+def parents_with_children(sandbox: SandboxProcess, mode: str) -> int:
+    truth = sandbox.truth(mode=mode)
+    attempts = sum(1 for intent in truth["setup_intents"] if intent.get("latest_attempt"))
+    crowded = sum(1 for subscription in truth["subscriptions"] if subscription["items"]["has_more"])
+    metered = sum(1 for item in truth["subscription_items"] if ((item.get("price") or {}).get("recurring") or {}).get("usage_type") == "metered")
+    return attempts + crowded + metered
+
+
+def say(figure: str, value: str, target: str) -> None:
+    print(f"  {figure:<38} {value:>14}   target {target}")
+
+
+def budget(mode: str, size: int, incremental: bool) -> None:
+    ceiling = 100 if mode == "live" else 25
+    with SandboxProcess(seed=1, size=size, latency_ms=300, latency_jitter_ms=100, **{f"rate_limit_{mode}": ceiling}) as sandbox:
+        counts = top_level_objects(sandbox, mode)
+        floor = request_floor(counts, parents_with_children(sandbox, mode))
+        figures = run_sync(sandbox, config_for(sandbox, mode), incremental)
+    print(f"budget-{mode}: {figures.records} records, {figures.seconds:.1f} s, latency 300 ± 100 ms, {ceiling} requests/s allowed")
+    say("requests/s sustained", f"{figures.requests_per_second:.1f}", f">= {0.9 * ceiling:.0f}")
+    say("records/s", f"{figures.records_per_second:.0f}", f">= {90 * ceiling:.0f}")
+    say("429 share of responses", f"{100 * figures.rate_limited / max(figures.requests, 1):.2f} %", "< 1 %")
+    say("requests", f"{figures.requests}", f"about {floor} (1 per 100 top-level objects + 1 per parent with children)")
+
+
+def cpu(size: int, incremental: bool) -> None:
+    with SandboxProcess(seed=2, size=size, rate_limit_live=0) as sandbox:
+        figures = run_sync(sandbox, config_for(sandbox, "live"), incremental)
+    print(f"cpu: {figures.records} records, {figures.seconds:.1f} s wall, zero latency, no rate limit")
+    say("records per CPU-second (user+sys)", f"{figures.records_per_cpu_second:.0f}", ">= 10000")
+    say("CPU seconds", f"{figures.cpu_seconds:.1f}", "")
+
+
+def memory(sizes: Sequence[int], incremental: bool) -> None:
+    print("memory: peak RSS of the connector process, zero latency, no rate limit")
+    for size in sizes:
+        with SandboxProcess(seed=3, size=size, rate_limit_live=0, startup_timeout=600) as sandbox:
+            figures = run_sync(sandbox, config_for(sandbox, "live"), incremental)
+        say(f"peak RSS at {figures.records} records", f"{figures.peak_rss_mb:.0f} MB", "< 300 MB, flat")
+
+
+def no_change(sizes: Sequence[int]) -> None:
+    print("no-change: requests of an incremental sync right after a full one (clock moved one hour)")
+    for size in sizes:
+        with SandboxProcess(seed=4, size=size, rate_limit_live=0, startup_timeout=600) as sandbox:
+            config = config_for(sandbox, "live")
+            first = run_sync(sandbox, config, incremental=True)
+            sandbox.advance_clock(3600)
+            second = run_sync(sandbox, config, incremental=True, state=first.final_state)
+            by_path = {path: sum(counts.values()) for path, counts in sandbox.stats()["by_path"].items()}
+        say(f"requests at {first.records} records", f"{second.requests}", "flat as the account grows")
+        print("    " + ", ".join(f"{path.removeprefix('/v1/')}: {count}" for path, count in sorted(by_path.items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", default=["budget-live", "budget-test", "cpu", "memory", "no-change"])
+    parser.add_argument("--size", type=int, default=300_000, help="objects in the budget-live sandbox")
+    parser.add_argument("--cpu-size", type=int, default=100_000)
+    parser.add_argument("--memory-sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--no-change-sizes", type=int, nargs="*", default=[5_000, 50_000])
+    parser.add_argument("--full-refresh", action="store_true", help="measure full-refresh reads instead")
+    args = parser.parse_args()
+    incremental = not args.full_refresh
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"sync mode: {'incremental (first sync)' if incremental else 'full refresh'}")
+    scenarios = {
+        "budget-live": lambda: budget("live", args.size, incremental),
+        "budget-test": lambda: budget("test", args.size // 4, incremental),
+        "cpu": lambda: cpu(args.cpu_size, incremental),
+        "memory": lambda: memory(args.memory_sizes, incremental),
+        "no-change": lambda: no_change(args.no_change_sizes),
+    }
+    for name in args.only:
+        scenarios[name]()
+
+
+if __name__ == "__main__":
+    main()
