@@ -5,6 +5,8 @@
 ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
 
 FROM ${BASE_IMAGE} AS builder
+# Airbyte's base may end on its unprivileged user; installing into /opt needs root.
+USER root
 WORKDIR /build
 # A TLS-intercepting proxy's CA arrives as the build secret `extra_ca`, trusted only by the pip runs below and
 # written to no layer. pip's own bundle is kept alongside it, so the same build works with and without such a proxy.
@@ -29,6 +31,7 @@ RUN --mount=type=secret,id=extra_ca \
  && find /opt/source-stripe/lib -depth -type d -path '*/site-packages/*/tests' -exec rm -rf {} +
 
 FROM ${BASE_IMAGE}
+USER root
 # Connectors run unprivileged; Airbyte's base already has this user, a bare Debian base does not.
 RUN getent passwd 1000 >/dev/null || useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin airbyte
 COPY --from=builder /opt/source-stripe /opt/source-stripe
