@@ -1,4 +1,5 @@
-"""Config rules JSON schema cannot express, each refused with one sentence that says what to do (and never the key)."""
+"""The config's rules, the spec's and those JSON schema cannot express, each refused with one sentence that names the
+field and says what to do (and never shows the key)."""
 
 import ipaddress
 import re
@@ -6,10 +7,13 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
+from jsonschema import Draft7Validator, ValidationError
+
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
-_KEY_SHAPE = re.compile(r"^(sk|rk)_(live|test)_[A-Za-z0-9]+$")
+_KEY_SHAPE = re.compile(r"(sk|rk)_(live|test)_[A-Za-z0-9]+")
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a JSON object"}
 _DATE_SHAPE = "%Y-%m-%dT%H:%M:%SZ"
 _KEY_ADVICE = (
     "A Stripe API key starts with sk_live_, rk_live_, sk_test_ or rk_test_; a restricted key (rk_…) "
@@ -37,13 +41,19 @@ def parse_date(config: Mapping[str, Any], field: str) -> Optional[datetime]:
         raise InvalidConfig(f"{field} must be a UTC time written as YYYY-MM-DDTHH:MM:SSZ, e.g. 2023-01-01T00:00:00Z.")
 
 
-def validate_config(config: Mapping[str, Any]) -> None:
-    api_key = config.get("api_key")
-    if not isinstance(api_key, str) or not api_key:
+def validate_config(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+    """Refuses the first thing wrong with `config`, checking it against `spec` (the connection specification) first."""
+    error = next(iter(sorted(Draft7Validator(spec).iter_errors(config), key=lambda e: list(map(str, e.path)))), None)
+    if error is not None:
+        raise InvalidConfig(_explain(error, spec))
+    api_key = config["api_key"]
+    if not api_key:
         raise InvalidConfig(f"The API key is missing. {_KEY_ADVICE}")
+    if api_key != api_key.strip():
+        raise InvalidConfig("The API key has spaces or line breaks around it: paste it again without them.")
     if api_key.startswith("pk_"):
         raise InvalidConfig(f"That is a publishable key (pk_…), which cannot read data. {_KEY_ADVICE}")
-    if not _KEY_SHAPE.match(api_key):
+    if not _KEY_SHAPE.fullmatch(api_key):
         raise InvalidConfig(f"The API key does not look like a Stripe key. {_KEY_ADVICE}")
 
     environment = config.get("environment")
@@ -72,6 +82,26 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise InvalidConfig(
             "api_base_url must be an https:// URL, or http:// on a loopback address such as http://127.0.0.1:12111."
         )
+
+
+def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
+    """One sentence for a spec violation, naming the field; a secret field's value is never repeated."""
+    if not error.path:
+        if error.validator == "required":
+            return f"The config lacks {error.message.split(chr(39))[1]}, which is required."
+        return f"The config must be a JSON object of fields, not {_TYPE_NAMES.get(type(error.instance).__name__, 'that')}."
+    name = str(error.path[0])
+    field = spec.get("properties", {}).get(name, {})
+    given = "" if field.get("airbyte_secret") else f" (it is {error.instance!r})"
+    rule = {
+        "type": lambda: f"must be {_TYPE_NAMES.get(error.validator_value, error.validator_value)}",
+        "enum": lambda: "must be one of " + ", ".join(map(repr, error.validator_value)),
+        "pattern": lambda: f"must be written as {field.get('pattern_descriptor', error.validator_value)}",
+        "minimum": lambda: f"must be at least {error.validator_value}",
+        "exclusiveMinimum": lambda: f"must be more than {error.validator_value}",
+        "maximum": lambda: f"must be at most {error.validator_value}",
+    }.get(error.validator, lambda: "is not valid")()
+    return f"{name} {rule}{given}."
 
 
 def is_positive_number(value: Any) -> bool:

@@ -1,6 +1,7 @@
+import json
 import logging
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Iterator, List, Mapping, Optional
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
@@ -21,7 +22,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import ConnectionCheck
-from source_stripe.config import is_positive_number, validate_config
+from source_stripe.config import InvalidConfig, is_positive_number, validate_config
 from source_stripe.incremental import with_change_capture
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
@@ -29,6 +30,9 @@ _CDK_SUMMARY = "During the sync, the following streams did not sync successfully
 
 
 class SourceStripe(YamlDeclarativeSource):
+    # Checked by validate_config instead, whose messages name the field.
+    check_config_against_spec = False
+
     def __init__(
         self,
         config: Optional[Mapping[str, Any]] = None,
@@ -47,9 +51,9 @@ class SourceStripe(YamlDeclarativeSource):
         catalog_path = AirbyteEntrypoint.extract_catalog(args)
         state_path = AirbyteEntrypoint.extract_state(args)
         return cls(
-            config=cls.read_config(config_path) if config_path else None,
-            catalog=cls.read_catalog(catalog_path) if catalog_path else None,
-            state=cls.read_state(state_path) if state_path else None,
+            config=_read_input("config", config_path, cls.read_config),
+            catalog=_read_input("catalog", catalog_path, cls.read_catalog),
+            state=_read_input("state", state_path, cls.read_state),
             config_path=config_path,
         )
 
@@ -64,13 +68,13 @@ class SourceStripe(YamlDeclarativeSource):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         config = self._config or config
         try:
-            validate_config(config)
+            self._validate(logger, config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         return ConnectionCheck(self.resolved_manifest, config, logger).run()
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        validate_config(self._config or config)
+        self._validate(logger, self._config or config)
         return super().discover(logger, config)
 
     def read(
@@ -80,12 +84,19 @@ class SourceStripe(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        validate_config(self._config or config)
+        self._validate(logger, self._config or config)
+        tables = {entry["$parameters"]["name"] for entry in self.resolved_manifest["streams"]}
+        unknown = sorted({stream.stream.name for stream in catalog.streams} - tables)
+        if unknown:
+            raise InvalidConfig(
+                f"The catalog selects tables this connector does not have: {', '.join(unknown)}. Refresh the source's "
+                "schema and select among its tables."
+            )
         self._incremental_streams = _incremental_streams_of(catalog)
         if state:
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             self._connector_state_manager = ConnectorStateManager(state=state)
-            _warn_about_unknown_streams(state, {entry["$parameters"]["name"] for entry in self.resolved_manifest["streams"]}, logger)
+            _warn_about_unknown_streams(state, tables, logger)
         try:
             yield from super().read(logger, config, catalog, state)
         except AirbyteTracedException as error:
@@ -102,6 +113,9 @@ class SourceStripe(YamlDeclarativeSource):
                 internal_message=error.message,
                 failure_type=error.failure_type,
             ) from error
+
+    def _validate(self, logger: logging.Logger, config: Mapping[str, Any]) -> None:
+        validate_config(config, self.spec(logger).connectionSpecification)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         return with_change_capture(
@@ -125,6 +139,28 @@ class SourceStripe(YamlDeclarativeSource):
             "", {**definition, "$parameters": dict(parameters)}, {}
         )
         return self._constructor.create_component(HttpRequesterModel, component, self._config, name=parameters["name"])
+
+
+def _read_input(kind: str, path: Optional[str], reader: Callable[[str], Any]) -> Any:
+    """The content of a --config, --catalog or --state file, or one sentence on why it cannot be used (never quoting
+    the file, which for a config holds the key)."""
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise InvalidConfig(f"The {kind} file {path} cannot be read: {error.strerror}.")
+    if not text.strip():
+        raise InvalidConfig(f"The {kind} file {path} is empty; it must hold the {kind} as JSON.")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidConfig(f"The {kind} file {path} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}.")
+    try:
+        return reader(path)
+    except ValueError as error:
+        detail = "it is not a JSON object" if kind == "config" else str(error).replace("Schema validation failed:", "").strip(" \n-")
+        raise InvalidConfig(f"The {kind} file {path} is not a valid Airbyte {kind}: {detail}.")
 
 
 def _warn_about_unknown_streams(state: List[AirbyteStateMessage], known: set, logger: logging.Logger) -> None:

@@ -6,7 +6,10 @@ Objects come from Stripe's own examples (generated into the sandbox package), so
 import copy
 import json
 import re
+import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -196,3 +199,41 @@ def missing_permission(permission: str, key: str = TEST_KEY) -> str:
         f"The provided key '{masked}' does not have the required permissions for this endpoint on account "
         f"'acct_1Test'. Having the '{permission}' permission would allow this request to continue."
     )
+
+
+@dataclass
+class Launched:
+    """What the `source-stripe` command did: its exit code, the Airbyte messages it printed, and its stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def messages(self) -> List[Dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
+
+    @property
+    def errors(self) -> List[Dict[str, Any]]:
+        """The `error` of each TRACE error message."""
+        return [m["trace"]["error"] for m in self.messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+
+    @property
+    def connection_status(self) -> Optional[Dict[str, Any]]:
+        return next((m["connectionStatus"] for m in self.messages if m["type"] == "CONNECTION_STATUS"), None)
+
+    def logs(self, level: str) -> List[str]:
+        return [m["log"]["message"] for m in self.messages if m["type"] == "LOG" and m["log"]["level"] == level]
+
+
+def launch(command: str, **files: Any) -> Launched:
+    """Runs `source-stripe <command>` in a process of its own, as the platform does, with `--<name> <file>` for each
+    of `files`: a str is written as it is (to try files that are not JSON), anything else as JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [sys.executable, "-m", "source_stripe.run", command]
+        for name, content in files.items():
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+            args += [f"--{name}", str(path)]
+        finished = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return Launched(finished.returncode, finished.stdout, finished.stderr)
