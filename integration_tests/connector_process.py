@@ -74,7 +74,7 @@ def run_connector(
 ) -> ConnectorRun:
     """Runs the entry point, or with `image` that Docker image, on files written for this run."""
     with tempfile.TemporaryDirectory() as tmp:
-        files = {"config": config}
+        files = {"config": config} if command != "spec" else {}
         if command == "read":
             files["catalog"] = configured_catalog(streams, incremental)
             if state is not None:

@@ -65,6 +65,11 @@ class SourceStripe(YamlDeclarativeSource):
             manifest["definitions"]["requester"]["read_timeout_in_seconds"] = self._read_timeout
         return manifest
 
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        """The config, not copied into a temporary file as the CDK would: nothing reads that copy, and a sync killed
+        before cleaning up would leave the key behind in it."""
+        return self._config or config
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         config = self._config or config
         try:
