@@ -54,7 +54,7 @@ TRANSIENT_FAULTS = {
         {"fault_reset": 0.05}, r"the connection broke before the whole body arrived|the connection failed or was reset"
     ),
     "truncated_bodies": TransientFault(
-        {"fault_truncate": 0.05}, r"body cut off or not a Stripe list|the connection broke before the whole body arrived"
+        {"fault_truncate": 0.05}, r"body cut off or not in Stripe's shape|the connection broke before the whole body arrived"
     ),
     "answers_slower_than_the_client_timeout": TransientFault(
         {"fault_slow": 0.05, "slow_seconds": 3}, r"Stripe sent nothing within the timeout", config={"read_timeout_seconds": 1}

@@ -90,6 +90,26 @@ class RetryUnreadableListPage(_DeferringErrorHandler):
 
 
 @dataclass
+class RetryUnreadableObject(_DeferringErrorHandler):
+    """A 200 whose body is cut off or is not a JSON object, for a single object re-fetched, would otherwise fail its
+    table as an unexpected error on the first try."""
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if not isinstance(response_or_exception, requests.Response) or not response_or_exception.ok:
+            return None
+        if isinstance(parsed_body(response_or_exception), dict):
+            return None
+        return ErrorResolution(
+            response_action=ResponseAction.RETRY,
+            failure_type=FailureType.transient_error,
+            error_message=(
+                f"Stripe sent an unreadable object for {self._stream} (truncated or not JSON); retried, then gave up. "
+                "Nothing after the last saved state was lost: the next sync reads it again."
+            ),
+        )
+
+
+@dataclass
 class LegacyOrdersApiAbsent(_DeferringErrorHandler):
     """Stripe retired the Orders API in 2022; accounts that never used it answer 404, which means an empty table."""
 
@@ -146,7 +166,7 @@ def retry_reason(response_or_exception: ResponseOrException) -> str:
     """Why a request is retried, in words: Stripe's status and message, or what went wrong on the wire."""
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.ok:
-            return f"Stripe answered {response_or_exception.status_code} with a body cut off or not a Stripe list"
+            return f"Stripe answered {response_or_exception.status_code} with a body cut off or not in Stripe's shape"
         try:
             message = orjson.loads(response_or_exception.content)["error"]["message"]
         except (orjson.JSONDecodeError, KeyError, TypeError):

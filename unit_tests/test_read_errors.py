@@ -4,7 +4,18 @@ import pytest
 import requests
 
 from airbyte_cdk.models import FailureType
-from unit_tests.stripe_api import config, error_messages, ids_of, missing_permission, objects, read, stripe_error
+from unit_tests.stripe_api import (
+    config,
+    error_messages,
+    event,
+    ids_of,
+    missing_permission,
+    objects,
+    read,
+    read_incrementally,
+    stripe_error,
+    stripe_object,
+)
 
 
 def _page(items, has_more=False):
@@ -116,3 +127,41 @@ def test_account_without_legacy_orders_api_gets_one_warning_and_an_empty_order_r
     assert ids_of(output, "order_returns") == []
     warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
     assert [message for message in warnings if "legacy Orders API" in message] == [warnings[0]]
+
+
+def test_a_refetched_object_cut_off_mid_body_is_retried_and_loses_nothing(stripe, requests_mock):
+    now = 1_790_000_000
+    foreign = {"id": "cus_old_shape", "object": "customer", "account_balance": 0}
+    stripe.lists("customers", [], now)
+    stripe.lists("events", [event("customer.updated", foreign, now - 300, "2020-08-27")], now)
+    current = stripe_object("customer", id="cus_old_shape", created=now - 10**6, balance=0)
+    refetched = requests_mock.get(stripe.url("customers/cus_old_shape"), [{"status_code": 200, "text": '{"id": "cus_old_sh'}, {"status_code": 200, "json": current}])
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": now - 86_400, "events": now - 86_400}})
+
+    assert error_messages(output) == []
+    assert ids_of(output, "customers") == ["cus_old_shape"]
+    assert refetched.call_count == 2
+
+
+def test_each_retry_is_logged_with_its_table_request_and_reason(stripe):
+    unavailable = stripe_error(503, "Stripe is temporarily unavailable.")
+    stripe.answers("customers", [unavailable, {"exc": requests.exceptions.ConnectionError("Connection reset by peer")}, _page(CUSTOMERS)])
+
+    output = read(config(), "customers")
+
+    retries = [log.log.message for log in output.logs if ": retry " in log.log.message]
+    assert len(retries) == 2
+    assert retries[0].startswith("customers: retry 1 of GET /v1/customers?") and retries[0].endswith(
+        "because Stripe answered 503 (Stripe is temporarily unavailable.)."
+    )
+    assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset.")
+
+
+def test_retries_of_a_request_that_keeps_failing_stop_after_8_and_about_three_minutes(stripe, retry_waits):
+    failing = stripe.answers("customers", [stripe_error(503, "Stripe is temporarily unavailable.")])
+
+    read(config(), "customers", expect_failure=True)
+
+    assert failing.call_count == 1 + 8
+    assert 60 < sum(retry_waits) < 4 * 60
