@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install test demo generate
+.PHONY: install test demo generate reliability
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ demo: $(DEMO_STAMP)
 
 generate: $(STAMP)
 	$(BIN)/python tools/generate_from_openapi.py
+
+# Runs the fault, bad-input and secrets suites (about five minutes) and rewrites docs/reliability.md from what happened.
+reliability: $(STAMP)
+	$(BIN)/python tools/reliability_report.py

@@ -84,7 +84,7 @@ def retries_logged(*runs: ConnectorRun) -> list:
 
 
 @pytest.mark.parametrize("fault", TRANSIENT_FAULTS)
-def test_a_full_and_an_incremental_sync_through_transient_faults_end_equal_to_stripe(sandbox, fault):
+def test_a_full_and_an_incremental_sync_through_transient_faults_end_equal_to_stripe(sandbox, record_property, fault):
     case = TRANSIENT_FAULTS[fault]
     config = live_config(sandbox, **case.config)
     recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
@@ -111,6 +111,12 @@ def test_a_full_and_an_incremental_sync_through_transient_faults_end_equal_to_st
 
     retries = retries_logged(full, first, second)
     assert retries, "the fault never happened"
+    record_property(
+        "connector",
+        f"{len(retries)} retries logged (at most {max(int(r['attempt']) for r in retries)} for one request), e.g. "
+        f"\"{retries[0].string}\"; full sync {full_seconds:.0f} s, incremental syncs {first_seconds:.0f} s and "
+        f"{second_seconds:.0f} s, all equal to Stripe",
+    )
     assert all(re.search(case.reason, retry["reason"]) for retry in retries), {retry["reason"] for retry in retries}
     assert all(retry["stream"] in ALL_STREAMS + ("events",) for retry in retries)
     assert max(int(retry["attempt"]) for retry in retries) <= MAX_RETRIES
@@ -165,7 +171,8 @@ LOST_RIGHTS = {
 }
 
 
-def assert_failed_cleanly(run: ConnectorRun, expected_error: str) -> None:
+def assert_failed_cleanly(run: ConnectorRun, expected_error: str, record_property: Callable[[str, str], None]) -> None:
+    record_property("connector", f"exit {run.exit_code}: {next(e for e in run.errors if expected_error in e)} / {run.errors[-1]}")
     assert run.exit_code == 1, run.stderr[-3000:]
     assert any(expected_error in error for error in run.errors), run.errors
     assert run.errors[-1].startswith("The sync did not finish: "), run.errors[-1]
@@ -187,13 +194,13 @@ def restricted_key_config(sandbox):
 
 
 @pytest.mark.parametrize("loss", LOST_RIGHTS)
-def test_a_full_sync_that_loses_its_key_fails_cleanly_and_the_next_one_is_whole(slow_sandbox, loss):
+def test_a_full_sync_that_loses_its_key_fails_cleanly_and_the_next_one_is_whole(slow_sandbox, record_property, loss):
     case = LOST_RIGHTS[loss]
     config = restricted_key_config(slow_sandbox)
 
     failed = read_until_killed(config, at_the_first_record(lambda: case.take_away(slow_sandbox)), incremental=False)
 
-    assert_failed_cleanly(failed, case.error)
+    assert_failed_cleanly(failed, case.error, record_property)
     slow_sandbox.reset_keys()
     next_sync = run_connector("read", {**config, "api_key": case.resume_with_key})
     assert next_sync.exit_code == 0, next_sync.errors
@@ -201,13 +208,13 @@ def test_a_full_sync_that_loses_its_key_fails_cleanly_and_the_next_one_is_whole(
 
 
 @pytest.mark.parametrize("loss", LOST_RIGHTS)
-def test_an_incremental_sync_that_loses_its_key_fails_cleanly_and_the_next_one_resumes_losing_nothing(slow_sandbox, loss):
+def test_an_incremental_sync_that_loses_its_key_fails_cleanly_and_the_next_one_resumes_losing_nothing(slow_sandbox, record_property, loss):
     case = LOST_RIGHTS[loss]
     config = restricted_key_config(slow_sandbox)
 
     failed = read_until_killed(config, at_the_first_record(lambda: case.take_away(slow_sandbox)))
 
-    assert_failed_cleanly(failed, case.error)
+    assert_failed_cleanly(failed, case.error, record_property)
     # Not change_every_table: the sandbox goes on listing usage summaries of a deleted subscription item, which
     # no sync that had not read them before can find.
     deleted = change_some_objects_with_events(slow_sandbox)

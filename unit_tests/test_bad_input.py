@@ -108,7 +108,7 @@ def catalog_file(selected: Any) -> Any:
 
 
 @pytest.mark.parametrize("case", BAD_INPUT)
-def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(sandbox, case):
+def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(sandbox, record_property, case):
     bad = BAD_INPUT[case]
     good = {"api_key": keys.SECRET_TEST, "environment": "test", "api_base_url": sandbox.url}
     files = {"config": file_of(good, bad.config), "catalog": catalog_file(bad.catalog)}
@@ -117,6 +117,8 @@ def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(san
 
     launched = launch("read", **files)
 
+    said = launched.errors[0]["message"] if launched.errors else " / ".join(w for w in launched.logs("WARN") if bad.says in w)
+    record_property("connector", f"exit {launched.exit_code}: {said}")
     assert launched.exit_code == bad.exit_code, launched.stderr[-2000:]
     assert "Traceback" not in launched.stderr
     assert keys.SECRET_TEST not in launched.stdout + launched.stderr
@@ -148,12 +150,13 @@ CUSTOMERS = objects("customer", 3, "cus")
     ],
     ids=["without_data", "without_has_more", "data_not_a_list", "data_null"],
 )
-def test_an_answer_that_is_not_a_stripe_list_is_retried_a_bounded_number_of_times_then_fails_the_table(stripe, retry_waits, answer):
+def test_an_answer_that_is_not_a_stripe_list_is_retried_a_bounded_number_of_times_then_fails_the_table(stripe, retry_waits, record_property, answer):
     asked = stripe.answers("customers", [answer])
 
     output = read(config(), "customers", expect_failure=True)
 
     first, last = error_messages(output)
+    record_property("connector", f"{asked.call_count} requests, {sum(retry_waits):.0f} s of backoff, then: {first}")
     assert "unreadable list page for customers" in first and "the next sync reads it again" in first
     assert last.startswith("The sync did not finish: customers could not be read")
     assert output.errors[0].trace.error.failure_type == FailureType.transient_error
