@@ -64,7 +64,7 @@ class HonourStripeShouldRetry(_DeferringErrorHandler):
                 return ErrorResolution(
                     response_action=ResponseAction.RETRY,
                     failure_type=FailureType.transient_error,
-                    error_message=f"Stripe answered {response_or_exception.status_code} for {self._stream} and asked for a retry.",
+                    error_message=f"Stripe answered {response_or_exception.status_code} for {self._stream}, an error it marks as temporary.",
                 )
         return None
 
@@ -83,8 +83,7 @@ class RetryUnreadableListPage(_DeferringErrorHandler):
             failure_type=FailureType.transient_error,
             error_message=(
                 f"Stripe sent an unreadable list page for {self._stream} (truncated, not JSON, or without "
-                "'data' and 'has_more'); retried, then gave up. Nothing after the last saved state was lost: "
-                "the next sync reads it again."
+                "'data' and 'has_more'). Nothing after the last saved state was lost: the next sync reads it again."
             ),
         )
 
@@ -103,8 +102,8 @@ class RetryUnreadableObject(_DeferringErrorHandler):
             response_action=ResponseAction.RETRY,
             failure_type=FailureType.transient_error,
             error_message=(
-                f"Stripe sent an unreadable object for {self._stream} (truncated or not JSON); retried, then gave up. "
-                "Nothing after the last saved state was lost: the next sync reads it again."
+                f"Stripe sent an unreadable object for {self._stream} (truncated or not JSON). Nothing after the last "
+                "saved state was lost: the next sync reads it again."
             ),
         )
 
@@ -140,6 +139,7 @@ class JitteredExponentialBackoff(BackoffStrategy):
     parameters: InitVar[Mapping[str, Any]]
     base_seconds: float = 1.0
     cap_seconds: float = 60.0
+    max_retries: Optional[int] = None  # the error handler's, so that the failure it gives up on is not called a retry
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name", "a table")
@@ -147,10 +147,11 @@ class JitteredExponentialBackoff(BackoffStrategy):
     def backoff_time(self, response_or_exception: ResponseOrException, attempt_count: int) -> Optional[float]:
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempt_count - 1, 0))
         wait = random.uniform(ceiling / 2, ceiling)
-        logger.info(
-            f"{self._stream}: retry {attempt_count} of {_request_of(response_or_exception)} after a {wait:.1f} s backoff, because "
-            f"{retry_reason(response_or_exception)}."
-        )
+        request, reason = _request_of(response_or_exception), retry_reason(response_or_exception)
+        if self.max_retries is not None and attempt_count > self.max_retries:
+            logger.info(f"{self._stream}: giving up on {request} after {self.max_retries} retries, because {reason}.")
+        else:
+            logger.info(f"{self._stream}: retry {attempt_count} of {request} after a {wait:.1f} s backoff, because {reason}.")
         return wait
 
 

@@ -12,6 +12,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     Status,
     SyncMode,
+    Type,
 )
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import ConcurrencyLevel as ConcurrencyLevelModel
@@ -27,6 +28,8 @@ from source_stripe.incremental import with_change_capture
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 _CDK_SUMMARY = "During the sync, the following streams did not sync successfully:"
+_CDK_RETRIES_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
+_CDK_RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
 
 
 class SourceStripe(YamlDeclarativeSource):
@@ -103,7 +106,8 @@ class SourceStripe(YamlDeclarativeSource):
             self._connector_state_manager = ConnectorStateManager(state=state)
             _warn_about_unknown_streams(state, tables, logger)
         try:
-            yield from super().read(logger, config, catalog, state)
+            for message in super().read(logger, config, catalog, state):
+                yield _without_the_cdks_preamble(message)
         except AirbyteTracedException as error:
             selected = [stream.stream.name for stream in catalog.streams]
             failed = _streams_named_in_the_cdks_summary(error, selected)
@@ -184,6 +188,22 @@ def _streams_named_in_the_cdks_summary(error: AirbyteTracedException, streams: L
         return []
     lines = summary[len(_CDK_SUMMARY) :].split("\n")
     return [stream for stream in streams if any(line.strip().startswith(f"{stream}: ") for line in lines)]
+
+
+def _without_the_cdks_preamble(message: AirbyteMessage) -> AirbyteMessage:
+    """A request that failed all its retries ends its table with the CDK's "Exhausted available request attempts.
+    Please see logs for more details. Exception: " before the reason, or for rate limits with "API rate limit
+    exceeded." alone; the user needs the reason and what to do."""
+    error = message.trace.error if message.type == Type.TRACE and message.trace else None
+    if error is not None and error.message and error.message.startswith(_CDK_RETRIES_EXHAUSTED):
+        error.message = "Gave up after retrying: " + error.message[len(_CDK_RETRIES_EXHAUSTED) :]
+    elif error is not None and error.message == _CDK_RATE_LIMIT_EXHAUSTED:
+        stream = error.stream_descriptor.name if error.stream_descriptor else "a table"
+        error.message = (
+            f"Stripe's rate limit was still reached after every retry while reading {stream}: lower requests_per_second "
+            "if other integrations use the same Stripe account."
+        )
+    return message
 
 
 def _and_join(names: List[str]) -> str:

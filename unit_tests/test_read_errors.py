@@ -159,9 +159,20 @@ def test_each_retry_is_logged_with_its_table_request_and_reason(stripe):
 
 
 def test_retries_of_a_request_that_keeps_failing_stop_after_8_and_about_three_minutes(stripe, retry_waits):
-    failing = stripe.answers("customers", [stripe_error(503, "Stripe is temporarily unavailable.")])
+    failing = stripe.answers("customers", [stripe_error(503, "Stripe is temporarily unavailable.", **{"Stripe-Should-Retry": "true"})])
 
-    read(config(), "customers", expect_failure=True)
+    output = read(config(), "customers", expect_failure=True)
 
     assert failing.call_count == 1 + 8
     assert 60 < sum(retry_waits) < 4 * 60
+    gave_up = [log.log.message for log in output.logs if "giving up" in log.log.message]
+    assert gave_up == ["customers: giving up on GET /v1/customers?limit=100 after 8 retries, because Stripe answered 503 (Stripe is temporarily unavailable.)."]
+    assert error_messages(output)[0] == "Gave up after retrying: Stripe answered 503 for customers, an error it marks as temporary."
+
+
+def test_a_rate_limit_that_outlasts_every_retry_says_what_to_do(stripe):
+    stripe.answers("customers", [stripe_error(429, "Too many requests hit the API too quickly.", "rate_limit")])
+
+    output = read(config(), "customers", expect_failure=True)
+
+    assert error_messages(output)[0].startswith("Stripe's rate limit was still reached after every retry while reading customers")
