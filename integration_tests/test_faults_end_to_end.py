@@ -176,6 +176,7 @@ def assert_failed_cleanly(run: ConnectorRun, expected_error: str, record_propert
     assert run.exit_code == 1, run.stderr[-3000:]
     assert any(expected_error in error for error in run.errors), run.errors
     assert run.errors[-1].startswith("The sync did not finish: "), run.errors[-1]
+    assert len(set(run.errors)) == len(run.errors), "each error is said once"
     assert failure_types(run) == {"config_error"}
     assert "Traceback" not in run.stderr
     assert {state["stream"]["stream_descriptor"]["name"] for state in run.states} == set(ALL_STREAMS)

@@ -105,9 +105,15 @@ class SourceStripe(YamlDeclarativeSource):
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             self._connector_state_manager = ConnectorStateManager(state=state)
             _warn_about_unknown_streams(state, tables, logger)
+        errors_said = set()
         try:
-            for message in super().read(logger, config, catalog, state):
-                yield _without_the_cdks_preamble(message)
+            for message in map(_without_the_cdks_preamble, super().read(logger, config, catalog, state)):
+                error = _error_of(message)
+                if error is not None:
+                    if error.message in errors_said:
+                        continue  # a revoked key fails every table alike; the closing error names them all
+                    errors_said.add(error.message)
+                yield message
         except AirbyteTracedException as error:
             selected = [stream.stream.name for stream in catalog.streams]
             failed = _streams_named_in_the_cdks_summary(error, selected)
@@ -190,11 +196,15 @@ def _streams_named_in_the_cdks_summary(error: AirbyteTracedException, streams: L
     return [stream for stream in streams if any(line.strip().startswith(f"{stream}: ") for line in lines)]
 
 
+def _error_of(message: AirbyteMessage) -> Any:
+    return message.trace.error if message.type == Type.TRACE and message.trace else None
+
+
 def _without_the_cdks_preamble(message: AirbyteMessage) -> AirbyteMessage:
     """A request that failed all its retries ends its table with the CDK's "Exhausted available request attempts.
     Please see logs for more details. Exception: " before the reason, or for rate limits with "API rate limit
     exceeded." alone; the user needs the reason and what to do."""
-    error = message.trace.error if message.type == Type.TRACE and message.trace else None
+    error = _error_of(message)
     if error is not None and error.message and error.message.startswith(_CDK_RETRIES_EXHAUSTED):
         error.message = "Gave up after retrying: " + error.message[len(_CDK_RETRIES_EXHAUSTED) :]
     elif error is not None and error.message == _CDK_RATE_LIMIT_EXHAUSTED:
