@@ -1,15 +1,17 @@
-"""Incremental syncs: new objects by `created`, changes and deletions from /v1/events.
+"""How every table is read: new objects by `created`, and in incremental syncs changes and deletions from /v1/events.
 
 Each table keeps a small state, {"created": S, "events": E} in unix seconds: every object created before S has been
 read, and every event before E replayed. A sync of a table then
-  1. lists what was created since S less the lookback window, oldest slice first, so each finished slice moves S;
+  1. lists what was created since S less the lookback window (a full refresh: since the start date) in `created`
+     slices: one to begin with, which splits its older part off to other workers once its first pages show the range
+     is dense; each finished run of slices from the oldest moves S;
   2. replays the table's events since E, day by day, each day in the order Stripe recorded them.
 Records carry `observed_at` (see components.observed_at), so a destination that keeps the highest value per id keeps
 the current object however list reads, lookback re-reads and events interleave, in one sync or across syncs.
 
 Child tables have no list or events of their own that say what changed: subscription items follow their
 subscription, setup attempts their setup intent, usage summaries their metered item. They scan their parent the same
-way and expand each parent object into its children.
+way and expand each page of parents into their children, asking for the children of a page all at once.
 """
 
 import logging

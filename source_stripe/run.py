@@ -1,3 +1,4 @@
+import ctypes
 import sys
 
 from airbyte_cdk.entrypoint import launch
@@ -7,7 +8,22 @@ from airbyte_cdk.logger import init_logger
 from source_stripe.source import SourceStripe
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def use_few_malloc_arenas() -> None:
+    """glibc gives threads that allocate at once malloc arenas of their own; with dozens of workers, memory freed after
+    each page stays spread over them, and resident memory crept from 150 to 240 MB over a million records. With two
+    arenas it stays flat. Other C libraries have no such arenas, and nothing to do."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_ARENA_MAX, 2)
+
+
 def run() -> None:
+    use_few_malloc_arenas()
     # The entrypoint installs the handler that turns an error into a TRACE message only after the source is built,
     # and building it reads the config, catalog and state files.
     init_uncaught_exception_handler(init_logger("airbyte"))
