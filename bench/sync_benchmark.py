@@ -108,7 +108,7 @@ def run_sync(
         requests=stats["total"],
         rate_limited=stats["rate_limited"],
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=progress.peak_rss_mb(),
         final_state=list(states.values()),
         sustained_requests_per_second=progress.sustained_rate(requests=True),
         sustained_records_per_second=progress.sustained_rate(requests=False),
@@ -121,21 +121,26 @@ class Progress:
     and its tail."""
 
     def __init__(self, sandbox: SandboxProcess, pid: int) -> None:
-        self.records = 0
+        self.records, self._peak_rss_mb = 0, 0.0
         self._sandbox, self._status, self._samples, self._stopped = sandbox, Path(f"/proc/{pid}/status"), [], threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
         while not self._stopped.wait(0.5):
-            self._samples.append((time.monotonic(), self._sandbox.stats()["total"], self.records, self._rss_mb()))
+            self._samples.append((time.monotonic(), self._sandbox.stats()["total"], self.records, self._memory_mb("VmRSS")))
+            self._peak_rss_mb = max(self._peak_rss_mb, self._memory_mb("VmHWM"))
 
-    def _rss_mb(self) -> float:
+    def _memory_mb(self, field: str) -> float:
+        """From /proc, not getrusage: a forked child's ru_maxrss counts its parent's memory from before exec."""
         try:
-            line = next(line for line in self._status.read_text().splitlines() if line.startswith("VmRSS:"))
+            line = next(line for line in self._status.read_text().splitlines() if line.startswith(f"{field}:"))
         except (OSError, StopIteration):
             return float("nan")
         return int(line.split()[1]) / 1024
+
+    def peak_rss_mb(self) -> float:
+        return self._peak_rss_mb
 
     def rss_mb_by_quarter(self) -> List[float]:
         """The process's resident memory when a quarter, half, three quarters and all of its records were out."""

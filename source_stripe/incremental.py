@@ -48,7 +48,7 @@ STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
 # A slice that still has more after its first few pages splits off its older part, so a small table costs exactly its
 # pages, a sparse decade a few requests, and a dense day is shared by many workers.
 PAGES_BEFORE_SPLITTING = 3
-OBJECTS_PER_SLICE = 1_000
+OBJECTS_PER_SLICE = 2_000
 MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
 RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
@@ -258,10 +258,13 @@ class CreatedSlice(Partition):
     def read(self) -> Iterable[Record]:
         table, http = self._capture.table, self._capture.http
         starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
-        with self._plan.reading(self):
+        with self._plan.reading():
             while True:
-                # Stripe has nothing older than its epoch: a slice from there needs no lower bound.
-                created = {**({"created[gte]": self.start} if self.start > STRIPE_EPOCH else {}), **({"created[lt]": self.end} if self.end is not None else {})}
+                created = {}
+                if self.start > STRIPE_EPOCH:  # Stripe has nothing older: a slice from there needs no lower bound
+                    created["created[gte]"] = self.start
+                if self.end is not None:
+                    created["created[lt]"] = self.end
                 page, stamp, has_more = http.page(table.scanned_path, {**table.scanned_params, **created}, starting_after)
                 if self.read_at is None:
                     self.read_at = (stamp + 1) // 1000
@@ -459,7 +462,8 @@ class PartitionPlan:
             yield partition
 
     @contextmanager
-    def reading(self, part: "CreatedSlice") -> Iterator[None]:
+    def reading(self) -> Iterator[None]:
+        """Wraps a slice's read: once it ends, however it ends, that slice can split no more."""
         try:
             yield
         finally:
