@@ -116,10 +116,35 @@ def _earliest_nested_position(stream: str, raw: Mapping[str, Any]) -> Optional[i
     return int(min(positions)) if positions else None
 
 
+class ListedOnce:
+    """One listing's pages as Stripe sends them: an object on two pages is emitted once, and a page that brings nothing
+    new while saying more follow stops the listing rather than asking for the same pages forever."""
+
+    def __init__(self, table: str) -> None:
+        self._table, self._ids = table, set()
+
+    def new_in(self, page: List[MutableMapping[str, Any]], has_more: bool) -> List[MutableMapping[str, Any]]:
+        fresh = []
+        for obj in page:
+            if obj.get("id") in self._ids:
+                logger.warning(f"{self._table}: Stripe listed {obj['id']} on two pages; it is emitted once.")
+                continue
+            self._ids.add(obj.get("id"))
+            fresh.append(obj)
+        if has_more and not fresh:
+            message = (
+                f"Stripe's pages of {self._table} repeat themselves after {page[-1].get('id')}; the table was stopped "
+                "rather than read in a loop. The next sync reads it again."
+            )
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
+        return fresh
+
+
 class StripeHttp:
     """Lists and retrieves through the manifest's requesters, so rate limit, retries and errors are the manifest's."""
 
-    def __init__(self, list_requester: Any, object_requester: Any) -> None:
+    def __init__(self, table: str, list_requester: Any, object_requester: Any) -> None:
+        self.table = table
         self._lists = list_requester
         self._objects = object_requester
 
@@ -134,9 +159,10 @@ class StripeHttp:
 
     def pages(self, path: str, params: Mapping[str, Any], starting_after: Optional[str] = None) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
         """Every page of a Stripe list, newest first (after `starting_after`), with the `observed_at` of its objects."""
+        listed = ListedOnce(self.table)
         while True:
             data, stamp, has_more = self.page(path, params, starting_after)
-            yield data, stamp
+            yield listed.new_in(data, has_more), stamp
             if not has_more:
                 return
             starting_after = data[-1]["id"]
@@ -258,6 +284,7 @@ class CreatedSlice(Partition):
     def read(self) -> Iterable[Record]:
         table, http = self._capture.table, self._capture.http
         starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
+        listed = ListedOnce(table.name)
         with self._plan.reading():
             while True:
                 created = {}
@@ -272,9 +299,10 @@ class CreatedSlice(Partition):
                 newest_seen = max([newest_seen] + [obj.get("created") or 0 for obj in page[:1]])
                 if has_more and pages_read == PAGES_BEFORE_SPLITTING:
                     self._plan.split_older_part(self, seen, newest_seen, page[-1].get("created") or 0)
-                if page:
-                    self.newest_created = max(self.newest_created or 0, max(obj.get("created") or 0 for obj in page))
-                yield from self._capture.records_from_page(page, stamp)
+                fresh = listed.new_in(page, has_more)
+                if fresh:
+                    self.newest_created = max(self.newest_created or 0, max(obj.get("created") or 0 for obj in fresh))
+                yield from self._capture.records_from_page(fresh, stamp)
                 if not has_more:
                     return
                 starting_after = page[-1]["id"]
@@ -402,17 +430,20 @@ class TableCapture:
         if not self.table.event_types:
             state.events = None
         captures_changes = bool(self.table.event_types) and events_readable and end is None
-        if captures_changes and state.created is not None and not _replayable(state.events, now):
+        replays_events = captures_changes and _replayable(state.events, now)
+        if captures_changes and state.created is not None and not replays_events:
             logger.warning(
                 f"{self.table.name}: the last sync is older than the 30 days Stripe keeps events, so changes since then "
                 "cannot be replayed; the whole table is read again instead."
             )
             state.created = None
-        incremental = state.created is not None
-        windows = _event_windows(self, state.events, now) if captures_changes and incremental else []
-        if captures_changes and not incremental:
+        # Events are replayed from a kept position even when `created` starts over (a sync stopped before its first
+        # slice finished): deletions since then must reach the objects that sync had already sent.
+        windows = _event_windows(self, state.events, now) if replays_events else []
+        if captures_changes and not replays_events:
             # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
             state.events = now
+        incremental = state.created is not None
         created_from = max(start, state.created - lookback) if incremental else start
         extra: List[Partition] = [RunningSubscriptions(self)] if self.table.rescans_running_subscriptions and incremental else []
         return (created_from, end), windows, extra
@@ -521,7 +552,11 @@ class ChangeCaptureCursor(Cursor):
         self._plan: Optional[PartitionPlan] = None
 
     def follow(self, state: TableState, plan: PartitionPlan) -> None:
-        self._state, self._plan = state, plan
+        """Follows `plan`, saying its starting positions at once: a sync killed before any of its partitions finished
+        then still leaves where its events begin, so the next one replays the deletions of objects it had sent."""
+        with self._lock:
+            self._state, self._plan = state, plan
+            self._emit()
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -653,7 +688,7 @@ def with_change_capture(
     entries = {stream["$parameters"]["name"]: stream for stream in manifest["streams"]}
     definitions = manifest["definitions"]
     events_parameters = {"name": "events", "path": "events", "permission": "Events: Read"}
-    clock = SyncClock(StripeHttp(build_requester(definitions["requester"], events_parameters), None))
+    clock = SyncClock(StripeHttp("events", build_requester(definitions["requester"], events_parameters), None))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     wrapped: List[AbstractStream] = []
     for declarative in declarative_streams:
@@ -671,7 +706,7 @@ def with_change_capture(
         # A stream's own error handler says what its answers mean (order_returns: a 404 is an empty table).
         own_errors = entries[declarative.name]["retriever"]["requester"]["error_handler"]
         list_requester = build_requester({**definitions["requester"], "error_handler": own_errors}, parameters)
-        http = StripeHttp(list_requester, build_requester(definitions["object_requester"], parameters))
+        http = StripeHttp(declarative.name, list_requester, build_requester(definitions["object_requester"], parameters))
         capture = TableCapture(table, http, Expansion(http), clock, children_fetcher)
         wrapped.append(
             ChangeCaptureStream(

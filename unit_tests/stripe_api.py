@@ -182,6 +182,17 @@ class StripeApi:
 
         self._mocker.get(re.compile(re.escape(self._base + path) + r"(\?|$)"), json=answer)
 
+    def serves_pages(self, path: str, pages: Sequence[Sequence[Mapping[str, Any]]]) -> Any:
+        """Serves `pages` as they are, whatever the filters: the first without `starting_after`, else the one after the
+        page ending with that id; each says more follow but the last."""
+
+        def answer(request: Any, context: Any) -> Dict[str, Any]:
+            after = parse_qs(urlsplit(request.url).query).get("starting_after", [None])[0]
+            number = 0 if after is None else next(i + 1 for i, page in enumerate(pages) if page and page[-1]["id"] == after)
+            return embedded_list(pages[number], has_more=number < len(pages) - 1, url=f"/v1/{path}")
+
+        return self._mocker.get(re.compile(re.escape(self._base + path) + r"(\?|$)"), json=answer)
+
     def requests_to(self, path: str) -> List[Any]:
         target = self._base + path
         return [request for request in self._mocker.request_history if request.url.split("?")[0] == target]

@@ -164,3 +164,21 @@ def test_an_answer_that_is_not_a_stripe_list_is_retried_a_bounded_number_of_time
     assert asked.call_count == 9
     assert sum(retry_waits) < 4 * 60
 
+
+
+def test_the_same_object_on_two_pages_is_emitted_once_with_a_warning(stripe):
+    stripe.serves_pages("customers", [CUSTOMERS[:2], CUSTOMERS[1:]])
+
+    output = read(config(), "customers")
+
+    assert [message.record.data["id"] for message in output.records] == ["cus_0000", "cus_0001", "cus_0002"]
+    assert any("cus_0001" in log.log.message for log in output.logs if log.log.level.value == "WARN")
+
+
+def test_pages_that_repeat_themselves_stop_the_table_instead_of_looping(stripe):
+    stripe.serves_pages("customers", [CUSTOMERS[:2], CUSTOMERS[:2], CUSTOMERS[2:]])
+
+    output = read(config(), "customers", expect_failure=True)
+
+    assert "repeat themselves after cus_0001" in error_messages(output)[0]
+    assert output.errors[0].trace.error.failure_type == FailureType.transient_error

@@ -290,6 +290,30 @@ def test_state_of_airbytes_earlier_stripe_connector_is_migrated(stripe, serve, e
     assert int(event_requests(stripe)[0]["created[gte]"][0]) == expected_events_from
 
 
+def test_where_events_begin_is_saved_before_the_first_record(serve):
+    serve([customer("first", NOW - 100)])
+
+    output = read_incrementally(config(), "customers")
+
+    kinds = [message.type.value for message in output.records_and_state_messages]
+    assert kinds[0] == "STATE"
+    assert output.state_messages[0].state.stream.stream_state.__dict__ == {"events": NOW}
+
+
+def test_a_sync_stopped_before_its_first_slice_finished_is_read_again_and_its_deletions_replayed(stripe, serve):
+    # {"events": E} alone: that sync may have sent objects deleted since E, which the new full read no longer lists.
+    gone = customer("gone", NOW - 800 * DAY)
+    serve([customer("kept", NOW - 700 * DAY)], [event("customer.deleted", gone, NOW - 400)])
+
+    output = read_incrementally(config(start_date=START), "customers", state={"customers": {"events": NOW - DAY}})
+
+    records = {record["id"]: record for record in records_of(output, "customers")}
+    assert records["cus_kept"]["is_deleted"] is False
+    assert records["cus_gone"]["is_deleted"] is True
+    assert created_filters(stripe, "customers")[0][0] == START_TS
+    assert final_state(output, "customers") == {"created": NOW - 700 * DAY, "events": NOW - 400}
+
+
 def test_a_state_in_the_future_is_read_as_now(stripe, serve):
     serve()
 
