@@ -443,16 +443,20 @@ def change_some_objects_with_events(sandbox, sent=()):
 
 
 def at_a_state_without_created():
-    """Kills at the first STATE of a table some of whose slices finished, but not its first: a position in events
-    exists, none in `created` yet. (If no such state comes, the sync is killed at its 40th state.)"""
-    states = [0]
+    """Kills at a STATE of a table some of whose slices finished, but not its first, once records have gone out: a
+    position in events exists, none in `created` yet. (Every table says where its events begin before it reads, so
+    the states before any record are passed over. If no such state comes, the sync is killed at its 60th state.)"""
+    seen = {"records": 0, "states": 0}
 
     def reached(message):
+        if message["type"] == "RECORD":
+            seen["records"] += 1
         if message["type"] != "STATE":
             return False
-        states[0] += 1
+        seen["states"] += 1
         stream_state = message["state"]["stream"]["stream_state"]
-        return ("events" in stream_state and "created" not in stream_state) or states[0] >= 40
+        without_created = "events" in stream_state and "created" not in stream_state
+        return (without_created and seen["records"] >= 500) or seen["states"] >= 60
 
     return reached
 
