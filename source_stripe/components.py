@@ -5,14 +5,13 @@ import random
 import time
 from dataclasses import InitVar, dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import orjson
 import requests
 
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
@@ -191,22 +190,3 @@ def observed_at(response: requests.Response) -> int:
     date = response.headers.get("Date")
     seconds = parsedate_to_datetime(date).timestamp() if date else time.time()
     return int(seconds) * 1000 - 1
-
-
-@dataclass
-class StampedRecords(RecordExtractor):
-    """Yields a Stripe list page's objects, each stamped with the cursor `observed_at` and `is_deleted: false`."""
-
-    config: Mapping[str, Any]
-    parameters: InitVar[Mapping[str, Any]]
-
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        page = parsed_body(response)
-        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-            return
-        stamp = observed_at(response)
-        for record in page["data"]:
-            record["observed_at"] = stamp
-            record["is_deleted"] = False
-            yield record
-
