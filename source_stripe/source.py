@@ -107,9 +107,10 @@ class SourceStripe(YamlDeclarativeSource):
             _warn_about_unknown_streams(state, tables, logger)
         errors_said = set()
         try:
-            for message in map(_without_the_cdks_preamble, super().read(logger, config, catalog, state)):
-                error = _error_of(message)
+            for message in super().read(logger, config, catalog, state):
+                error = _error_of(message)  # once per message: records pass with this one check
                 if error is not None:
+                    _say_the_reason(error)
                     if error.message in errors_said:
                         continue  # a revoked key fails every table alike; the closing error names them all
                     errors_said.add(error.message)
@@ -200,20 +201,18 @@ def _error_of(message: AirbyteMessage) -> Any:
     return message.trace.error if message.type == Type.TRACE and message.trace else None
 
 
-def _without_the_cdks_preamble(message: AirbyteMessage) -> AirbyteMessage:
+def _say_the_reason(error: Any) -> None:
     """A request that failed all its retries ends its table with the CDK's "Exhausted available request attempts.
     Please see logs for more details. Exception: " before the reason, or for rate limits with "API rate limit
     exceeded." alone; the user needs the reason and what to do."""
-    error = _error_of(message)
-    if error is not None and error.message and error.message.startswith(_CDK_RETRIES_EXHAUSTED):
+    if error.message and error.message.startswith(_CDK_RETRIES_EXHAUSTED):
         error.message = "Gave up after retrying: " + error.message[len(_CDK_RETRIES_EXHAUSTED) :]
-    elif error is not None and error.message == _CDK_RATE_LIMIT_EXHAUSTED:
+    elif error.message == _CDK_RATE_LIMIT_EXHAUSTED:
         stream = error.stream_descriptor.name if error.stream_descriptor else "a table"
         error.message = (
             f"Stripe's rate limit was still reached after every retry while reading {stream}: lower requests_per_second "
             "if other integrations use the same Stripe account."
         )
-    return message
 
 
 def _and_join(names: List[str]) -> str:
