@@ -6,7 +6,6 @@ import time
 from dataclasses import InitVar, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Mapping, Optional, Union
-from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -128,38 +127,16 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
 
 @dataclass
 class JitteredExponentialBackoff(BackoffStrategy):
-    """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep.
-
-    Each wait is logged with the request and the reason, which the CDK's own retry line leaves out (it calls every
-    retry a rate limit).
-    """
+    """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep."""
 
     config: Mapping[str, Any]
     parameters: InitVar[Mapping[str, Any]]
     base_seconds: float = 1.0
     cap_seconds: float = 60.0
-    max_retries: Optional[int] = None  # the error handler's, so that the failure it gives up on is not called a retry
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._stream = parameters.get("name", "a table")
 
     def backoff_time(self, response_or_exception: ResponseOrException, attempt_count: int) -> Optional[float]:
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempt_count - 1, 0))
-        wait = random.uniform(ceiling / 2, ceiling)
-        request, reason = _request_of(response_or_exception), retry_reason(response_or_exception)
-        if self.max_retries is not None and attempt_count > self.max_retries:
-            logger.info(f"{self._stream}: giving up on {request} after {self.max_retries} retries, because {reason}.")
-        else:
-            logger.info(f"{self._stream}: retry {attempt_count} of {request} after a {wait:.1f} s backoff, because {reason}.")
-        return wait
-
-
-def _request_of(response_or_exception: ResponseOrException) -> str:
-    request = getattr(response_or_exception, "request", None)
-    if request is None or not request.url:
-        return "a request"
-    url = urlsplit(request.url)
-    return f"{request.method} {url.path}" + (f"?{url.query}" if url.query else "")
+        return random.uniform(ceiling / 2, ceiling)
 
 
 def retry_reason(response_or_exception: ResponseOrException) -> str:

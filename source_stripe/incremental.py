@@ -18,11 +18,12 @@ import logging
 import math
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -37,6 +38,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.components import observed_at, parsed_body
+from source_stripe.transport import StripeConnection, StripeRefused, TableRequests
 
 PINNED_API_VERSION = "2023-08-16"
 CURSOR_FIELD = "observed_at"
@@ -52,6 +54,8 @@ OBJECTS_PER_SLICE = 2_000
 MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
 RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
+# Pages several tables read are kept for the others up to this much; a subscriptions page is ~0.3 MB.
+MAX_SHARED_BYTES = 64 * 1024 * 1024
 
 logger = logging.getLogger("airbyte")
 
@@ -140,22 +144,115 @@ class ListedOnce:
         return fresh
 
 
-class StripeHttp:
-    """Lists and retrieves through the manifest's requesters, so rate limit, retries and errors are the manifest's."""
+class SharedPages:
+    """List pages that several tables ask for alike, fetched once per sync.
 
-    def __init__(self, table: str, list_requester: Any, object_requester: Any) -> None:
+    Three tables scan subscriptions and two scan setup intents, in the same `created` slices (a slice splits the same
+    way whoever reads it) and the same event windows; two list the items of crowded subscriptions. The first table to
+    ask for such a page fetches it while the others wait for it; each parses its own copy of the bytes, since tables
+    stamp the objects they emit. A page is dropped once every table that reads its list took it, and past
+    MAX_SHARED_BYTES the oldest pages go first: a table asking for one of those fetches it again.
+    """
+
+    def __init__(self, readers: Mapping[Tuple[str, Tuple[Any, ...]], int]) -> None:
+        self._readers = readers
+        self._lock = threading.Lock()
+        self._pages: "OrderedDict[str, _SharedPage]" = OrderedDict()
+        self._bytes = 0
+
+    def fetch(self, path: str, query: Mapping[str, Any], get: Callable[[], requests.Response]) -> Tuple[bool, int, Any]:
+        """Whether Stripe answered with a page, the page's `observed_at`, and its parsed body."""
+        readers = self._readers.get(list_family(path, query), 0)
+        if readers < 2:
+            return _read_page(get())
+        key = f"{path}?{urlencode(sorted(query.items()), doseq=True)}"
+        with self._lock:
+            page = self._pages.get(key)
+            leading = page is None
+            if leading:
+                page = self._pages[key] = _SharedPage(readers)
+        if leading:
+            try:
+                response = get()
+            except BaseException:
+                with self._lock:
+                    self._pages.pop(key, None)
+                page.ready(None)
+                raise
+            answer = _read_page(response)
+            page.ready((answer[0], answer[1], response.content))
+            self._took(key, page)
+            return answer
+        fetched = page.wait()
+        if fetched is None:  # the table that fetched it failed; this one asks and fails or not on its own
+            return _read_page(get())
+        self._took(key, page)
+        listed, stamp, content = fetched
+        return listed, stamp, orjson.loads(content) if listed else None
+
+    def _took(self, key: str, page: "_SharedPage") -> None:
+        with self._lock:
+            page.readers_left -= 1
+            if not page.counted:
+                page.counted, self._bytes = True, self._bytes + page.size
+            if page.readers_left == 0 and self._pages.get(key) is page:
+                self._drop(key)
+            while self._bytes > MAX_SHARED_BYTES:
+                oldest = next((k for k, p in self._pages.items() if p.counted), None)
+                if oldest is None:
+                    break
+                self._drop(oldest)
+
+    def _drop(self, key: str) -> None:
+        page = self._pages.pop(key)
+        if page.counted:
+            self._bytes -= page.size
+
+
+class _SharedPage:
+    """A page being fetched by one table for others: whether it lists anything, its `observed_at`, its bytes."""
+
+    def __init__(self, readers: int) -> None:
+        self.readers_left, self.counted, self.size = readers, False, 0
+        self._fetched = threading.Event()
+        self._page: Optional[Tuple[bool, int, bytes]] = None
+
+    def ready(self, page: Optional[Tuple[bool, int, bytes]]) -> None:
+        self._page, self.size = page, len(page[2]) if page is not None else 0
+        self._fetched.set()
+
+    def wait(self) -> Optional[Tuple[bool, int, bytes]]:
+        self._fetched.wait()
+        return self._page
+
+
+def list_family(path: str, query: Mapping[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
+    """Which list a request pages through, whatever the slice, page or parent: its path and the parameters that choose
+    the list (subscriptions' status, events' types)."""
+    return path, tuple((name, tuple(value) if isinstance(value, (list, tuple)) else value) for name, value in sorted(query.items()) if name in ("status", "types[]"))
+
+
+def _read_page(response: requests.Response) -> Tuple[bool, int, Any]:
+    return response.ok, observed_at(response), parsed_body(response) if response.ok else None
+
+
+class StripeHttp:
+    """One table's lists and retrieves, sent as transport.TableRequests says: within the sync's budget, retried and
+    judged by the manifest's error handlers."""
+
+    def __init__(self, table: str, lists: TableRequests, objects: TableRequests, shared: SharedPages) -> None:
         self.table = table
-        self._lists = list_requester
-        self._objects = object_requester
+        self._lists = lists
+        self._objects = objects
+        self._shared = shared
 
     def page(self, path: str, params: Mapping[str, Any], starting_after: Optional[str]) -> Tuple[List[MutableMapping[str, Any]], int, bool]:
         """One page of a Stripe list, newest first: its objects, their `observed_at`, and whether more follow."""
         query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
-        response = self._lists.send_request(path=path, request_params=query)
-        if not response.ok:  # an answer the error handler ignores, such as a missing legacy API, lists nothing
-            return [], observed_at(response), False
-        body = parsed_body(response)
-        return body["data"], observed_at(response), bool(body["has_more"] and body["data"])
+        listed, stamp, body = self._shared.fetch(path, query, lambda: self._lists.get(path, query))
+        if not listed:  # an answer the error handler ignores, such as a missing legacy API, lists nothing
+            return [], stamp, False
+        return body["data"], stamp, bool(body["has_more"] and body["data"])
 
     def pages(self, path: str, params: Mapping[str, Any], starting_after: Optional[str] = None) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
         """Every page of a Stripe list, newest first (after `starting_after`), with the `observed_at` of its objects."""
@@ -169,8 +266,8 @@ class StripeHttp:
 
     def retrieve(self, path: str) -> Tuple[Optional[MutableMapping[str, Any]], int]:
         """The object at `path` as the pinned API version renders it, or None when it no longer exists."""
-        response = self._objects.send_request(path=path, request_params={})
-        body = orjson.loads(response.content) if response.content else {}
+        response = self._objects.get(path, {})
+        body = parsed_body(response) if response.content else {}
         if response.status_code == 404 or body.get("deleted"):
             return None, observed_at(response)
         return body, observed_at(response)
@@ -178,9 +275,9 @@ class StripeHttp:
     def now_and_events_readable(self) -> Tuple[int, bool]:
         """Stripe's time now, and whether the key may read events (restricted keys may lack "Events: Read")."""
         try:
-            response = self._lists.send_request(path="events", request_params={"limit": 1})
-        except AirbyteTracedException as error:
-            if "status code '403'" not in (error.internal_message or ""):
+            response = self._lists.get("events", {"limit": 1})
+        except StripeRefused as error:
+            if error.status_code != 403:
                 raise
             # Without events the time only bounds the `created` slices, where the local clock is close enough.
             return int(time.time()), False
@@ -218,6 +315,7 @@ class Table:
     scanned_params: Mapping[str, Any]
     event_types: Tuple[str, ...]
     expand: Optional[Callable[["Expansion", MutableMapping[str, Any], int], Iterable[MutableMapping[str, Any]]]] = None
+    expansion_lists: Tuple[str, ...] = ()  # the lists `expand` pages through, which another table's may too
     rescans_running_subscriptions: bool = False
 
 
@@ -662,11 +760,12 @@ class ChangeCaptureStream(AbstractStream):
         return self._declarative.check_availability()
 
 
-# Child tables: the table whose list and events find them, and how one of its objects expands into them.
+# Child tables: the table whose list and events find them, how one of its objects expands into them, and the lists
+# the expansion pages through that another child table may page through too.
 CHILDREN = {
-    "subscription_items": ("subscriptions", Expansion.subscription_items),
-    "setup_attempts": ("setup_intents", Expansion.setup_attempts),
-    "usage_record_summaries": ("subscriptions", Expansion.usage_record_summaries),
+    "subscription_items": ("subscriptions", Expansion.subscription_items, ("subscription_items",)),
+    "setup_attempts": ("setup_intents", Expansion.setup_attempts, ()),
+    "usage_record_summaries": ("subscriptions", Expansion.usage_record_summaries, ("subscription_items",)),
 }
 
 
@@ -675,6 +774,8 @@ def with_change_capture(
     manifest: Mapping[str, Any],
     config: Mapping[str, Any],
     build_requester: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
+    connection: StripeConnection,
+    selected_streams: Set[str],
     incremental_streams: Set[str],
     state_manager: ConnectorStateManager,
     message_repository: MessageRepository,
@@ -682,35 +783,57 @@ def with_change_capture(
 ) -> List[AbstractStream]:
     """Wraps each manifest stream so it also offers incremental syncs, built from the same manifest entries.
 
-    `build_requester(definition, parameters)` makes a manifest requester carrying a stream's parameters (its name and
-    permission appear in error messages).
+    `build_requester(definition, parameters)` makes a manifest requester carrying a stream's parameters, whose error
+    handler judges that stream's answers (its name and permission appear in error messages).
     """
     entries = {stream["$parameters"]["name"]: stream for stream in manifest["streams"]}
     definitions = manifest["definitions"]
+    tables = {declarative.name: _table(declarative.name, entries) for declarative in declarative_streams}
+    shared = SharedPages(_readers_of_each_list([table for name, table in tables.items() if name in selected_streams]))
+    errors_of = lambda definition, parameters: build_requester(definition, parameters).error_handler  # noqa: E731
     events_parameters = {"name": "events", "path": "events", "permission": "Events: Read"}
-    clock = SyncClock(StripeHttp("events", build_requester(definitions["requester"], events_parameters), None))
+    events = connection.requests_of("events", errors_of(definitions["requester"], events_parameters))
+    clock = SyncClock(StripeHttp("events", events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     wrapped: List[AbstractStream] = []
     for declarative in declarative_streams:
         parameters = entries[declarative.name]["$parameters"]
-        scanned_name, expand = CHILDREN.get(declarative.name, (declarative.name, None))
-        scanned = entries[scanned_name]
-        table = Table(
-            name=declarative.name,
-            scanned_path=scanned["$parameters"]["path"],
-            scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
-            event_types=tuple(parameters.get("events") or ()),
-            expand=expand,
-            rescans_running_subscriptions=declarative.name == "usage_record_summaries",
-        )
         # A stream's own error handler says what its answers mean (order_returns: a 404 is an empty table).
         own_errors = entries[declarative.name]["retriever"]["requester"]["error_handler"]
-        list_requester = build_requester({**definitions["requester"], "error_handler": own_errors}, parameters)
-        http = StripeHttp(declarative.name, list_requester, build_requester(definitions["object_requester"], parameters))
-        capture = TableCapture(table, http, Expansion(http), clock, children_fetcher)
+        lists = connection.requests_of(declarative.name, errors_of({**definitions["requester"], "error_handler": own_errors}, parameters))
+        objects = connection.requests_of(declarative.name, errors_of(definitions["object_requester"], parameters))
+        http = StripeHttp(declarative.name, lists, objects, shared)
+        capture = TableCapture(tables[declarative.name], http, Expansion(http), clock, children_fetcher)
         wrapped.append(
             ChangeCaptureStream(
                 declarative, capture, config, declarative.name in incremental_streams, state_manager, message_repository
             )
         )
     return wrapped
+
+
+def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:
+    scanned_name, expand, expansion_lists = CHILDREN.get(name, (name, None, ()))
+    scanned = entries[scanned_name]
+    return Table(
+        name=name,
+        scanned_path=scanned["$parameters"]["path"],
+        scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
+        event_types=tuple(entries[name]["$parameters"].get("events") or ()),
+        expand=expand,
+        expansion_lists=expansion_lists,
+        rescans_running_subscriptions=name == "usage_record_summaries",
+    )
+
+
+def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...]], int]:
+    """How many of the sync's tables page through each list: their scan, their events, their expansion's lists."""
+    readers: Dict[Tuple[str, Tuple[Any, ...]], int] = {}
+    for table in tables:
+        families = {list_family(table.scanned_path, table.scanned_params)}
+        if table.event_types:
+            families.add(list_family("events", {"types[]": list(table.event_types)}))
+        families.update(list_family(path, {}) for path in table.expansion_lists)
+        for family in families:
+            readers[family] = readers.get(family, 0) + 1
+    return readers

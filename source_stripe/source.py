@@ -25,11 +25,10 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_stripe.check import ConnectionCheck
 from source_stripe.config import InvalidConfig, is_positive_number, validate_config
 from source_stripe.incremental import with_change_capture
+from source_stripe.transport import RequestBudget, StripeConnection, requests_per_second
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 _CDK_SUMMARY = "During the sync, the following streams did not sync successfully:"
-_CDK_RETRIES_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
-_CDK_RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
 
 
 class SourceStripe(YamlDeclarativeSource):
@@ -45,7 +44,7 @@ class SourceStripe(YamlDeclarativeSource):
     ) -> None:
         self._read_timeout = (config or {}).get("read_timeout_seconds")
         super().__init__(str(MANIFEST), config=config, catalog=catalog, state=state, config_path=config_path)
-        self._incremental_streams = _incremental_streams_of(catalog)
+        self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
 
     @classmethod
     def from_args(cls, args: List[str]) -> "SourceStripe":
@@ -100,7 +99,7 @@ class SourceStripe(YamlDeclarativeSource):
                 f"The catalog selects tables this connector does not have: {', '.join(unknown)}. Refresh the source's "
                 "schema and select among its tables."
             )
-        self._incremental_streams = _incremental_streams_of(catalog)
+        self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
         if state:
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             self._connector_state_manager = ConnectorStateManager(state=state)
@@ -110,7 +109,6 @@ class SourceStripe(YamlDeclarativeSource):
             for message in super().read(logger, config, catalog, state):
                 error = _error_of(message)  # once per message: records pass with this one check
                 if error is not None:
-                    _say_the_reason(error)
                     if error.message in errors_said:
                         continue  # a revoked key fails every table alike; the closing error names them all
                     errors_said.add(error.message)
@@ -134,15 +132,23 @@ class SourceStripe(YamlDeclarativeSource):
         validate_config(config, self.spec(logger).connectionSpecification)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+        requests_in_flight = self._requests_in_flight()
+        requester = self.resolved_manifest["definitions"]["requester"]
+        # The CDK's workers and as many fetching child tables' requests each hold a connection.
+        connection = StripeConnection(
+            self._build_requester(requester, {"name": "requests"}), requester, RequestBudget(requests_per_second(self._config)), 2 * requests_in_flight
+        )
         return with_change_capture(
             super().streams(config),
             self.resolved_manifest,
             self._config,
             self._build_requester,
+            connection,
+            self._selected_streams,
             self._incremental_streams,
             self._connector_state_manager,
             self._message_repository,
-            self._requests_in_flight(),
+            requests_in_flight,
         )
 
     def _requests_in_flight(self) -> int:
@@ -201,22 +207,12 @@ def _error_of(message: AirbyteMessage) -> Any:
     return message.trace.error if message.type == Type.TRACE and message.trace else None
 
 
-def _say_the_reason(error: Any) -> None:
-    """A request that failed all its retries ends its table with the CDK's "Exhausted available request attempts.
-    Please see logs for more details. Exception: " before the reason, or for rate limits with "API rate limit
-    exceeded." alone; the user needs the reason and what to do."""
-    if error.message and error.message.startswith(_CDK_RETRIES_EXHAUSTED):
-        error.message = "Gave up after retrying: " + error.message[len(_CDK_RETRIES_EXHAUSTED) :]
-    elif error.message == _CDK_RATE_LIMIT_EXHAUSTED:
-        stream = error.stream_descriptor.name if error.stream_descriptor else "a table"
-        error.message = (
-            f"Stripe's rate limit was still reached after every retry while reading {stream}: lower requests_per_second "
-            "if other integrations use the same Stripe account."
-        )
-
-
 def _and_join(names: List[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _selected_streams_of(catalog: Optional[ConfiguredAirbyteCatalog]) -> set:
+    return {stream.stream.name for stream in catalog.streams} if catalog else set()
 
 
 def _incremental_streams_of(catalog: Optional[ConfiguredAirbyteCatalog]) -> set:

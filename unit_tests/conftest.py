@@ -1,9 +1,6 @@
-import time
-import types
-
 import pytest
 
-from airbyte_cdk.sources.streams.http import rate_limiting
+from source_stripe import transport
 from unit_tests.stripe_api import StripeApi
 
 
@@ -14,7 +11,8 @@ def stripe(requests_mock) -> StripeApi:
 
 @pytest.fixture(autouse=True)
 def retry_waits(monkeypatch) -> list:
-    """Records the waits of the CDK's retry loop instead of sleeping them, so error paths run in milliseconds."""
+    """Records the waits of the retry loop and the request budget instead of sleeping them, so error paths run in
+    milliseconds."""
     waits: list = []
-    monkeypatch.setattr(rate_limiting, "time", types.SimpleNamespace(sleep=waits.append, time=time.time, monotonic=time.monotonic))
+    monkeypatch.setattr(transport, "sleep", waits.append)
     return waits

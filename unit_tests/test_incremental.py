@@ -169,6 +169,17 @@ def test_each_table_replays_only_its_own_event_types(stripe, table, scanned, typ
     assert all(kind.split(".")[0] in {"customer", "refund", "charge", "setup_intent"} for kind in query["types[]"])
 
 
+def test_subscription_events_are_read_once_for_the_three_tables_that_follow_them(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+    tables = ("subscriptions", "subscription_items", "usage_record_summaries")
+
+    read_incrementally(config(), *tables, state={table: {"created": NOW - DAY, "events": NOW - DAY} for table in tables})
+
+    assert len(event_requests(stripe)) == 1
+    assert len([request for request in stripe.requests_to("subscriptions") if request.qs["status"] == ["all"]]) == 1
+
+
 def test_tables_stripe_sends_no_events_for_rely_on_the_lookback_window(stripe):
     stripe.lists("shipping_rates", [], NOW)
     stripe.lists("events", [], NOW)

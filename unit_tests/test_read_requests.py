@@ -193,3 +193,36 @@ def test_metered_items_beyond_a_subscriptions_embedded_page_get_their_usage_summ
     output = read(config(), "usage_record_summaries")
 
     assert ids_of(output, "usage_record_summaries") == ["sis_0000"]
+
+
+def test_subscriptions_are_listed_once_for_the_three_tables_that_scan_them_and_each_emits_its_own_copy(stripe):
+    subscriptions = objects("subscription", 150, "sub", items=embedded_list(objects("subscription_item", 1, "si")))
+    stripe.serves_list("subscriptions", subscriptions, status="all")
+
+    output = read(config(), "subscriptions", "subscription_items", "usage_record_summaries")
+
+    assert len(ids_of(output, "subscriptions")) == 150 and len(ids_of(output, "subscription_items")) == 150
+    assert len(stripe.requests_to("subscriptions")) == 2
+    embedded_items = [item for record in records_of(output, "subscriptions") for item in record["items"]["data"]]
+    assert not any("observed_at" in item for item in embedded_items)
+
+
+def test_setup_intents_are_listed_once_for_their_table_and_their_attempts(stripe):
+    stripe.serves_list("setup_intents", objects("setup_intent", 150, "seti", latest_attempt=None))
+
+    output = read(config(), "setup_intents", "setup_attempts")
+
+    assert len(ids_of(output, "setup_intents")) == 150
+    assert len(stripe.requests_to("setup_intents")) == 2
+
+
+def test_items_beyond_a_subscriptions_embedded_page_are_listed_once_for_items_and_usage_summaries(stripe):
+    items = objects("subscription_item", 25, "si")
+    subscription = stripe_object("subscription", id="sub_big", items=embedded_list(items[:10], has_more=True))
+    stripe.serves_list("subscriptions", [subscription], status="all")
+    stripe.serves_list("subscription_items", items[10:], subscription="sub_big", starting_after="si_0009")
+
+    output = read(config(), "subscription_items", "usage_record_summaries")
+
+    assert len(ids_of(output, "subscription_items")) == 25
+    assert len(stripe.requests_to("subscription_items")) == 1
