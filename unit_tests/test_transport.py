@@ -1,0 +1,70 @@
+"""The sync's request budget: evenly spaced requests, a pause and a slower pace after a 429, and recovery."""
+
+import types
+
+import pytest
+
+from source_stripe import transport
+from source_stripe.transport import RequestBudget, requests_per_second
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stripe's clock stands still unless a test moves it; waits are recorded by the `retry_waits` fixture."""
+    now = [1000.0]
+    monkeypatch.setattr(transport, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    return now
+
+
+def test_requests_beyond_the_budget_wait_their_evenly_spaced_turn(clock, retry_waits):
+    budget = RequestBudget(per_second=10)
+
+    for _ in range(3):
+        budget.acquire()
+
+    assert retry_waits == pytest.approx([0.1, 0.2])
+
+
+def test_a_rate_limit_holds_every_request_back_a_second_and_slows_the_pace_a_tenth(clock, retry_waits):
+    budget = RequestBudget(per_second=10)
+
+    budget.rate_limited()
+    budget.acquire()
+
+    assert retry_waits == pytest.approx([1.0])
+    assert budget.rate == pytest.approx(9)
+
+
+def test_the_pace_recovers_by_one_percent_of_the_budget_each_second_without_rate_limits(clock, retry_waits):
+    budget = RequestBudget(per_second=100)
+    for _ in range(3):
+        budget.rate_limited()
+    slowed = budget.rate
+
+    clock[0] += 1 + 10  # the pause, then ten quiet seconds
+    budget.acquire()
+
+    assert slowed == pytest.approx(72.9)
+    assert budget.rate == pytest.approx(82.9)
+
+
+def test_the_pace_never_drops_below_a_quarter_of_the_budget(clock, retry_waits):
+    budget = RequestBudget(per_second=100)
+
+    for _ in range(50):
+        budget.rate_limited()
+
+    assert budget.rate == 25
+
+
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"environment": "live"}, 95),
+        ({"environment": "test"}, 24),
+        ({"environment": "live", "requests_per_second": 40}, 40),
+        ({"environment": "test", "requests_per_second": 100}, 25),
+    ],
+)
+def test_the_budget_is_just_under_stripes_limit_unless_lowered_and_never_above_it(config, expected):
+    assert requests_per_second(config) == expected
