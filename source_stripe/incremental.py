@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
@@ -314,8 +314,13 @@ class Table:
     scanned_path: str  # the list whose `created` and events find this table's objects: its own, or its parent's
     scanned_params: Mapping[str, Any]
     event_types: Tuple[str, ...]
-    expand: Optional[Callable[["Expansion", MutableMapping[str, Any], int], Iterable[MutableMapping[str, Any]]]] = None
-    expansion_lists: Tuple[str, ...] = ()  # the lists `expand` pages through, which another table's may too
+    child: Optional["Child"] = None
+
+    def expand(self, expansion: "Expansion", parent: MutableMapping[str, Any], stamp: int) -> Iterable[MutableMapping[str, Any]]:
+        return self.child.expand(expansion, parent, stamp) if self.child else [_stamped(parent, stamp)]
+
+    def asks_stripe(self, parent: Mapping[str, Any]) -> bool:
+        return self.child is not None and self.child.asks_stripe(parent)
     rescans_running_subscriptions: bool = False
 
 
@@ -327,29 +332,41 @@ class Expansion:
         self._lock = threading.Lock()
         self._summarised_items: Set[str] = set()
 
-    def subscription_items(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+    @staticmethod
+    def embeds_only_some_items(subscription: Mapping[str, Any]) -> bool:
         items = subscription.get("items") or {}
-        embedded = items.get("data") or []
+        return bool(items.get("has_more") and items.get("data"))
+
+    def subscription_items(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        embedded = (subscription.get("items") or {}).get("data") or []
         for item in embedded:
             yield _stamped(item, stamp)
-        if not items.get("has_more") or not embedded:
+        if not self.embeds_only_some_items(subscription):
             return
         rest = self._http.pages("subscription_items", {"subscription": subscription["id"]}, starting_after=embedded[-1]["id"])
         for page, page_stamp in rest:
             for item in page:
                 yield _stamped(item, page_stamp)
 
+    @staticmethod
+    def had_an_attempt(setup_intent: Mapping[str, Any]) -> bool:
+        return bool(setup_intent.get("latest_attempt"))
+
     def setup_attempts(self, setup_intent: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
-        if not setup_intent.get("latest_attempt"):
+        if not self.had_an_attempt(setup_intent):
             return
         for page, page_stamp in self._http.pages("setup_attempts", {"setup_intent": setup_intent["id"]}):
             for attempt in page:
                 yield _stamped(attempt, page_stamp)
 
+    @staticmethod
+    def may_have_metered_items(subscription: Mapping[str, Any]) -> bool:
+        embedded = (subscription.get("items") or {}).get("data") or []
+        return Expansion.embeds_only_some_items(subscription) or any(_is_metered(item) for item in embedded)
+
     def usage_record_summaries(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
         for item in self.subscription_items(subscription, stamp):
-            recurring = (item.get("price") or {}).get("recurring") or {}
-            if recurring.get("usage_type") != "metered":
+            if not _is_metered(item):
                 continue
             with self._lock:
                 if item["id"] in self._summarised_items:
@@ -358,6 +375,10 @@ class Expansion:
             for page, page_stamp in self._http.pages(f"subscription_items/{item['id']}/usage_record_summaries", {}):
                 for summary in page:
                     yield _stamped(summary, page_stamp)
+
+
+def _is_metered(item: Mapping[str, Any]) -> bool:
+    return ((item.get("price") or {}).get("recurring") or {}).get("usage_type") == "metered"
 
 
 def _stamped(record: MutableMapping[str, Any], stamp: int, deleted: bool = False) -> MutableMapping[str, Any]:
@@ -473,21 +494,27 @@ class TableCapture:
         self._lock = threading.Lock()
 
     def records_from(self, obj: MutableMapping[str, Any], stamp: int) -> Iterator[Record]:
-        produced = self.table.expand(self._expansion, obj, stamp) if self.table.expand else [_stamped(obj, stamp)]
-        for data in produced:
+        for data in self.table.expand(self._expansion, obj, stamp):
             yield Record(data=data, stream_name=self.table.name)
 
     def records_from_page(self, page: List[MutableMapping[str, Any]], stamp: int) -> Iterator[Record]:
         """The records a page of scanned objects stands for. A child table asks for the children of all the page's
         parents at once rather than one parent after another, so its requests keep pace with its parent's."""
-        if self.table.expand is None:
+        if self.table.child is None:
             for obj in page:
                 yield Record(data=_stamped(obj, stamp), stream_name=self.table.name)
             return
         expand = lambda obj: list(self.table.expand(self._expansion, obj, stamp))  # noqa: E731
-        for children in self._children_fetcher.map(expand, page):
-            for data in children:
-                yield Record(data=data, stream_name=self.table.name)
+        # Parents whose children are all embedded are expanded here: handing them to another thread costs more.
+        children = [self._children_fetcher.submit(expand, obj) if self.table.asks_stripe(obj) else expand(obj) for obj in page]
+        try:
+            for each in children:
+                for data in each.result() if isinstance(each, Future) else each:
+                    yield Record(data=data, stream_name=self.table.name)
+        finally:
+            for each in children:
+                if isinstance(each, Future):
+                    each.cancel()
 
     def records_from_event(self, event: Mapping[str, Any]) -> Iterator[Record]:
         obj = event["data"]["object"]
@@ -503,7 +530,7 @@ class TableCapture:
                 obj, deleted = {"id": obj["id"], "object": obj.get("object"), "livemode": obj.get("livemode")}, True
             else:
                 obj, stamp, deleted = current, fetched_stamp, False
-        if deleted and self.table.expand is None:
+        if deleted and self.table.child is None:
             yield Record(data=_stamped(dict(obj), stamp, deleted=True), stream_name=self.table.name)
             return
         records = list(self.records_from(obj, stamp))
@@ -760,12 +787,22 @@ class ChangeCaptureStream(AbstractStream):
         return self._declarative.check_availability()
 
 
-# Child tables: the table whose list and events find them, how one of its objects expands into them, and the lists
-# the expansion pages through that another child table may page through too.
+@dataclass(frozen=True)
+class Child:
+    """A table with no list or events of its own, found through its parent's."""
+
+    parent: str
+    expand: Callable[[Expansion, MutableMapping[str, Any], int], Iterable[MutableMapping[str, Any]]]
+    asks_stripe: Callable[[Mapping[str, Any]], bool]  # whether a parent's children take requests, or it embeds them all
+    lists: Tuple[str, ...] = ()  # the lists `expand` pages through that another child table may page through too
+
+
 CHILDREN = {
-    "subscription_items": ("subscriptions", Expansion.subscription_items, ("subscription_items",)),
-    "setup_attempts": ("setup_intents", Expansion.setup_attempts, ()),
-    "usage_record_summaries": ("subscriptions", Expansion.usage_record_summaries, ("subscription_items",)),
+    "subscription_items": Child("subscriptions", Expansion.subscription_items, Expansion.embeds_only_some_items, ("subscription_items",)),
+    "setup_attempts": Child("setup_intents", Expansion.setup_attempts, Expansion.had_an_attempt),
+    "usage_record_summaries": Child(
+        "subscriptions", Expansion.usage_record_summaries, Expansion.may_have_metered_items, ("subscription_items",)
+    ),
 }
 
 
@@ -813,15 +850,14 @@ def with_change_capture(
 
 
 def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:
-    scanned_name, expand, expansion_lists = CHILDREN.get(name, (name, None, ()))
-    scanned = entries[scanned_name]
+    child = CHILDREN.get(name)
+    scanned = entries[child.parent if child else name]
     return Table(
         name=name,
         scanned_path=scanned["$parameters"]["path"],
         scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
         event_types=tuple(entries[name]["$parameters"].get("events") or ()),
-        expand=expand,
-        expansion_lists=expansion_lists,
+        child=child,
         rescans_running_subscriptions=name == "usage_record_summaries",
     )
 
@@ -833,7 +869,7 @@ def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
             families.add(list_family("events", {"types[]": list(table.event_types)}))
-        families.update(list_family(path, {}) for path in table.expansion_lists)
+        families.update(list_family(path, {}) for path in (table.child.lists if table.child else ()))
         for family in families:
             readers[family] = readers.get(family, 0) + 1
     return readers

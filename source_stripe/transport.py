@@ -8,9 +8,11 @@ parent, so that difference was most of a sync's CPU.
 """
 
 import logging
+import math
 import threading
 import time
-from typing import Any, Mapping, Optional, Union
+from collections import deque
+from typing import Any, Deque, Mapping, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -45,12 +47,16 @@ def requests_per_second(config: Mapping[str, Any]) -> float:
 
 
 class RequestBudget:
-    """Spaces the requests of every table evenly at the allowed rate, so that no burst reaches Stripe's limit."""
+    """Lets the requests of every table through at no more than the allowed rate in any second, a tenth of them at a
+    time: requests released together are sent back to back, where spacing each one alone would wake the process
+    for every request (measured: 0.9 ms of CPU per request evenly spaced at 95/s, 0.55 ms in tenths, 0.3 ms
+    unthrottled)."""
 
     def __init__(self, per_second: float) -> None:
         self._ceiling = self._rate = float(per_second)
         self._lock = threading.Lock()
-        self._next_slot = 0.0
+        self._sent: Deque[float] = deque(maxlen=max(1, int(per_second)))  # when the latest requests go, oldest first
+        self._paused_until = 0.0
         self._recovered_until = 0.0
 
     @property
@@ -64,8 +70,14 @@ class RequestBudget:
             if self._rate < self._ceiling and now > self._recovered_until:
                 self._rate = min(self._ceiling, self._rate + RECOVERY_PER_SECOND * self._ceiling * (now - self._recovered_until))
                 self._recovered_until = now
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + 1 / self._rate
+            per_second = max(1, int(self._rate))
+            per_tenth = math.ceil(per_second / 10)
+            slot = max(now, self._paused_until, self._sent[-1] if self._sent else now)
+            if len(self._sent) >= per_second:
+                slot = max(slot, self._sent[-per_second] + 1)
+            if len(self._sent) >= per_tenth:
+                slot = max(slot, self._sent[-per_tenth] + 0.1)
+            self._sent.append(slot)
         if slot > now:
             sleep(slot - now)
 
@@ -74,7 +86,7 @@ class RequestBudget:
         with self._lock:
             now = time.monotonic()
             self._rate = max(self._ceiling / 4, self._rate * SLOWDOWN_AFTER_RATE_LIMIT)
-            self._next_slot = max(self._next_slot, now + PAUSE_AFTER_RATE_LIMIT_SECONDS)
+            self._paused_until = max(self._paused_until, now + PAUSE_AFTER_RATE_LIMIT_SECONDS)
             self._recovered_until = now + PAUSE_AFTER_RATE_LIMIT_SECONDS
 
 

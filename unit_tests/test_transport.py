@@ -16,13 +16,27 @@ def clock(monkeypatch):
     return now
 
 
-def test_requests_beyond_the_budget_wait_their_evenly_spaced_turn(clock, retry_waits):
-    budget = RequestBudget(per_second=10)
+def test_a_tenth_of_the_budget_goes_at_once_and_the_next_tenth_a_tenth_of_a_second_later(clock, retry_waits):
+    budget = RequestBudget(per_second=100)
 
-    for _ in range(3):
+    for _ in range(21):
         budget.acquire()
 
-    assert retry_waits == pytest.approx([0.1, 0.2])
+    assert retry_waits == pytest.approx([0.1] * 10 + [0.2])
+
+
+def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
+    sent = []
+    monkeypatch.setattr(transport, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    budget = RequestBudget(per_second=95)
+
+    for _ in range(1000):
+        budget.acquire()
+        sent.append(clock[0])
+
+    busiest_second = max(sum(1 for other in sent if at <= other < at + 1) for at in sent)
+    assert busiest_second == 95
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) == pytest.approx(95, rel=0.02)
 
 
 def test_a_rate_limit_holds_every_request_back_a_second_and_slows_the_pace_a_tenth(clock, retry_waits):
