@@ -789,20 +789,17 @@ class ChangeCaptureStream(AbstractStream):
 
 @dataclass(frozen=True)
 class Child:
-    """A table with no list or events of its own, found through its parent's."""
+    """How a table with no list or events of its own is read through the parents its manifest entry names."""
 
-    parent: str
     expand: Callable[[Expansion, MutableMapping[str, Any], int], Iterable[MutableMapping[str, Any]]]
     asks_stripe: Callable[[Mapping[str, Any]], bool]  # whether a parent's children take requests, or it embeds them all
     lists: Tuple[str, ...] = ()  # the lists `expand` pages through that another child table may page through too
 
 
 CHILDREN = {
-    "subscription_items": Child("subscriptions", Expansion.subscription_items, Expansion.embeds_only_some_items, ("subscription_items",)),
-    "setup_attempts": Child("setup_intents", Expansion.setup_attempts, Expansion.had_an_attempt),
-    "usage_record_summaries": Child(
-        "subscriptions", Expansion.usage_record_summaries, Expansion.may_have_metered_items, ("subscription_items",)
-    ),
+    "subscription_items": Child(Expansion.subscription_items, Expansion.embeds_only_some_items, ("subscription_items",)),
+    "setup_attempts": Child(Expansion.setup_attempts, Expansion.had_an_attempt),
+    "usage_record_summaries": Child(Expansion.usage_record_summaries, Expansion.may_have_metered_items, ("subscription_items",)),
 }
 
 
@@ -850,16 +847,24 @@ def with_change_capture(
 
 
 def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:
-    child = CHILDREN.get(name)
-    scanned = entries[child.parent if child else name]
+    scanned = entries[_top_level_ancestor(name, entries)]
     return Table(
         name=name,
         scanned_path=scanned["$parameters"]["path"],
         scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
         event_types=tuple(entries[name]["$parameters"].get("events") or ()),
-        child=child,
+        child=CHILDREN.get(name),
         rescans_running_subscriptions=name == "usage_record_summaries",
     )
+
+
+def _top_level_ancestor(name: str, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The table whose list finds `name`'s objects: the manifest's parent of its parent and so on, or itself."""
+    while True:
+        parents = entries[name]["retriever"].get("partition_router", {}).get("parent_stream_configs", [])
+        if not parents:
+            return name
+        name = parents[0]["stream"]["$parameters"]["name"]
 
 
 def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...]], int]:
