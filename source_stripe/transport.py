@@ -38,6 +38,8 @@ PAUSE_AFTER_RATE_LIMIT_SECONDS = 1.0
 SLOWDOWN_AFTER_RATE_LIMIT = 0.9
 RECOVERY_PER_SECOND = 0.01
 DEFAULT_MAX_RETRIES = 5
+# The budget lets requests go in this many groups a second (see RequestBudget): 19 at a time at 95 requests/s.
+RELEASES_PER_SECOND = 5
 
 
 def requests_per_second(config: Mapping[str, Any]) -> float:
@@ -47,10 +49,10 @@ def requests_per_second(config: Mapping[str, Any]) -> float:
 
 
 class RequestBudget:
-    """Lets the requests of every table through at no more than the allowed rate in any second, a tenth of them at a
-    time: requests released together are sent back to back, where spacing each one alone would wake the process
-    for every request (measured: 0.9 ms of CPU per request evenly spaced at 95/s, 0.55 ms in tenths, 0.3 ms
-    unthrottled)."""
+    """Lets the requests of every table through at no more than the allowed rate in any second, in groups
+    (RELEASES_PER_SECOND a second): requests released together are sent back to back, where spacing each one alone
+    would wake the process for every request (measured: 0.9 ms of CPU per request evenly spaced at 95/s, 0.55 ms in
+    groups of ten, 0.3 ms unthrottled; 20 groups a second cost a third more CPU than 10, 2 to 5 alike)."""
 
     def __init__(self, per_second: float) -> None:
         self._ceiling = self._rate = float(per_second)
@@ -71,12 +73,12 @@ class RequestBudget:
                 self._rate = min(self._ceiling, self._rate + RECOVERY_PER_SECOND * self._ceiling * (now - self._recovered_until))
                 self._recovered_until = now
             per_second = max(1, int(self._rate))
-            per_tenth = math.ceil(per_second / 10)
+            per_release = math.ceil(per_second / RELEASES_PER_SECOND)
             slot = max(now, self._paused_until, self._sent[-1] if self._sent else now)
             if len(self._sent) >= per_second:
                 slot = max(slot, self._sent[-per_second] + 1)
-            if len(self._sent) >= per_tenth:
-                slot = max(slot, self._sent[-per_tenth] + 0.1)
+            if len(self._sent) >= per_release:
+                slot = max(slot, self._sent[-per_release] + 1 / RELEASES_PER_SECOND)
             self._sent.append(slot)
         if slot > now:
             sleep(slot - now)

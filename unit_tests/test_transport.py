@@ -16,13 +16,13 @@ def clock(monkeypatch):
     return now
 
 
-def test_a_tenth_of_the_budget_goes_at_once_and_the_next_tenth_a_tenth_of_a_second_later(clock, retry_waits):
+def test_a_group_of_requests_goes_at_once_and_the_next_group_a_fifth_of_a_second_later(clock, retry_waits):
     budget = RequestBudget(per_second=100)
 
-    for _ in range(21):
+    for _ in range(41):
         budget.acquire()
 
-    assert retry_waits == pytest.approx([0.1] * 10 + [0.2])
+    assert retry_waits == pytest.approx([0.2] * 20 + [0.4])
 
 
 def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
