@@ -16,13 +16,13 @@ def clock(monkeypatch):
     return now
 
 
-def test_a_group_of_requests_goes_at_once_and_the_next_group_a_fifth_of_a_second_later(clock, retry_waits):
+def test_a_tenth_of_the_budget_goes_at_once_and_the_next_tenth_a_tenth_of_a_second_later(clock, retry_waits):
     budget = RequestBudget(per_second=100)
 
-    for _ in range(41):
+    for _ in range(21):
         budget.acquire()
 
-    assert retry_waits == pytest.approx([0.2] * 20 + [0.4])
+    assert retry_waits == pytest.approx([0.1] * 10 + [0.2])
 
 
 def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
@@ -39,23 +39,33 @@ def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
     assert (len(sent) - 1) / (sent[-1] - sent[0]) == pytest.approx(95, rel=0.02)
 
 
-def test_a_rate_limit_holds_every_request_back_a_second_and_slows_the_pace_a_tenth(clock, retry_waits):
+def test_a_rate_limit_holds_every_request_back_a_fifth_of_a_second_and_slows_the_pace_a_tenth(clock, retry_waits):
     budget = RequestBudget(per_second=10)
 
     budget.rate_limited()
     budget.acquire()
 
-    assert retry_waits == pytest.approx([1.0])
+    assert retry_waits == pytest.approx([0.2])
     assert budget.rate == pytest.approx(9)
 
 
-def test_the_pace_recovers_by_one_percent_of_the_budget_each_second_without_rate_limits(clock, retry_waits):
+def test_rate_limits_of_requests_sent_together_slow_the_pace_once(clock, retry_waits):
+    budget = RequestBudget(per_second=100)
+
+    for _ in range(5):
+        budget.rate_limited()
+
+    assert budget.rate == pytest.approx(90)
+
+
+def test_the_pace_recovers_by_five_percent_of_the_budget_each_second_without_rate_limits(clock, retry_waits):
     budget = RequestBudget(per_second=100)
     for _ in range(3):
         budget.rate_limited()
+        clock[0] += 0.2  # each after the pause of the one before
     slowed = budget.rate
 
-    clock[0] += 1 + 10  # the pause, then ten quiet seconds
+    clock[0] += 2  # two quiet seconds
     budget.acquire()
 
     assert slowed == pytest.approx(72.9)
@@ -67,6 +77,7 @@ def test_the_pace_never_drops_below_a_quarter_of_the_budget(clock, retry_waits):
 
     for _ in range(50):
         budget.rate_limited()
+        clock[0] += 0.2
 
     assert budget.rate == 25
 
