@@ -15,13 +15,12 @@ way and expand each page of parents into their children, asking for the children
 """
 
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
 from urllib.parse import urlencode
 
