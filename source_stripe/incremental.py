@@ -17,7 +17,7 @@ way and expand each page of parents into their children, asking for the children
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -314,13 +314,13 @@ class Table:
     scanned_params: Mapping[str, Any]
     event_types: Tuple[str, ...]
     child: Optional["Child"] = None
+    rescans_running_subscriptions: bool = False
 
     def expand(self, expansion: "Expansion", parent: MutableMapping[str, Any], stamp: int) -> Iterable[MutableMapping[str, Any]]:
         return self.child.expand(expansion, parent, stamp) if self.child else [_stamped(parent, stamp)]
 
     def asks_stripe(self, parent: Mapping[str, Any]) -> bool:
         return self.child is not None and self.child.asks_stripe(parent)
-    rescans_running_subscriptions: bool = False
 
 
 class Expansion:
@@ -868,12 +868,11 @@ def _top_level_ancestor(name: str, entries: Mapping[str, Mapping[str, Any]]) -> 
 
 def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...]], int]:
     """How many of the sync's tables page through each list: their scan, their events, their expansion's lists."""
-    readers: Dict[Tuple[str, Tuple[Any, ...]], int] = {}
+    readers: Counter = Counter()
     for table in tables:
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
             families.add(list_family("events", {"types[]": list(table.event_types)}))
         families.update(list_family(path, {}) for path in (table.child.lists if table.child else ()))
-        for family in families:
-            readers[family] = readers.get(family, 0) + 1
+        readers.update(families)
     return readers

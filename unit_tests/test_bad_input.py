@@ -165,7 +165,6 @@ def test_an_answer_that_is_not_a_stripe_list_is_retried_a_bounded_number_of_time
     assert sum(retry_waits) < 4 * 60
 
 
-
 def test_the_same_object_on_two_pages_is_emitted_once_with_a_warning(stripe):
     stripe.serves_pages("customers", [CUSTOMERS[:2], CUSTOMERS[1:]])
 

@@ -76,6 +76,8 @@ def test_when_the_table_fetching_a_shared_page_fails_the_waiting_table_fetches_i
     follower_result = []
     follower = threading.Thread(target=lambda: follower_result.append(shared.fetch("subscriptions", QUERY, fetches.page("sub_1"))))
     follower.start()
+    follower.join(0.2)
+    assert fetches.count == 1  # the follower waits for the page rather than asking for it too
     fetches.release.set()
     leader.join(5), follower.join(5)
 
