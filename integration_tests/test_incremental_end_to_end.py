@@ -354,7 +354,7 @@ def stripe_events_since(sandbox, since):
         starting_after = page["data"][-1]["id"]
 
 
-def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds):
+def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds, rereads_running_usage=True):
     """What a sync after `final_state` needs when nothing changed since:
     - one request for Stripe's time (and whether the key reads events);
     - per table, one page of objects created in the lookback window;
@@ -363,7 +363,7 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
       cost a retrieve of the object at the pinned one;
     - for children: the attempts of each setup intent in the window that has one, the items of each subscription
       that embeds only their first page, the running subscriptions by status, and the usage summaries of each
-      metered item of a running or re-read subscription."""
+      metered item of a running or re-read subscription (of a re-read one only, with `rereads_running_usage` off)."""
     positions = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in final_state}
     in_window = lambda table, scanned: [  # noqa: E731
         o for o in truth[scanned] if o["created"] >= positions[table]["created"] - lookback_seconds
@@ -378,23 +378,28 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
             retrieves += len({e["data"]["object"]["id"] for e in events if e["api_version"] != PINNED_API_VERSION})
     attempts = sum(1 for s in in_window("setup_attempts", "setup_intents") if s["latest_attempt"])
     items_pages = sum(1 for s in in_window("subscription_items", "subscriptions") if s["items"]["has_more"])
-    usage_subscriptions = {s["id"]: s for s in running_subscriptions(truth) + in_window("usage_record_summaries", "subscriptions")}
+    running = running_subscriptions(truth) if rereads_running_usage else []
+    usage_subscriptions = {s["id"]: s for s in running + in_window("usage_record_summaries", "subscriptions")}
     usage_items_pages = sum(1 for s in usage_subscriptions.values() if s["items"]["has_more"])
     metered = [i for i in truth["subscription_items"] if i["subscription"] in usage_subscriptions and is_metered(i)]
-    running_pages = sum(pages(sum(s["status"] == status for s in truth["subscriptions"])) for status in RUNNING)
+    running_pages = sum(pages(sum(s["status"] == status for s in truth["subscriptions"])) for status in RUNNING) if rereads_running_usage else 0
     return 1 + window_pages + event_pages + retrieves + attempts + items_pages + usage_items_pages + running_pages + len(metered)
 
 
-def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
-    config = live_config(sandbox)
+def a_sync_after_nothing_changed(sandbox, config):
+    """A full sync, an hour without changes, and the incremental sync after it: both syncs, Stripe's objects, and the
+    second sync's requests."""
     first = sync(config)
     sandbox.advance_clock(3600)
     truth = sandbox.truth(mode="live")
     sandbox.reset_stats()
-
     second = sync(config, state=first.final_state())
+    return first, second, truth, sandbox.stats()
 
-    stats = sandbox.stats()
+
+def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
+    first, second, truth, stats = a_sync_after_nothing_changed(sandbox, live_config(sandbox))
+
     by_path = {path: sum(counts.values()) for path, counts in stats["by_path"].items()}
     print("\nno-change incremental sync, requests per path:")
     for path, count in sorted(by_path.items()):
@@ -412,6 +417,14 @@ def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
     destination = what_the_destination_keeps(first.records, second.records)
     assert_destination_equals_stripe(destination, truth)
     assert sum(map(len, second.records.values())) < sum(map(len, first.records.values())) / 3
+
+
+def test_without_rereading_running_usage_a_no_change_sync_reads_no_usage_of_unchanged_subscriptions(sandbox):
+    first, second, truth, stats = a_sync_after_nothing_changed(sandbox, {**live_config(sandbox), "reread_running_usage": False})
+
+    expected = requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY, rereads_running_usage=False)
+    assert stats["total"] <= expected < requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY)
+    assert_destination_equals_stripe(what_the_destination_keeps(first.records, second.records), truth)
 
 
 # -- 4. interrupted syncs -------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
 _KEY_SHAPE = re.compile(r"(sk|rk)_(live|test)_[A-Za-z0-9]+")
-_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a JSON object"}
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a JSON object", "boolean": "true or false"}
 _DATE_SHAPE = "%Y-%m-%dT%H:%M:%SZ"
 _KEY_ADVICE = (
     "A Stripe API key starts with sk_live_, rk_live_, sk_test_ or rk_test_; a restricted key (rk_…) "
@@ -82,6 +82,12 @@ def validate_config(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
         raise InvalidConfig(
             "api_base_url must be an https:// URL, or http:// on a loopback address such as http://127.0.0.1:12111."
         )
+    if config.get("no_request_budget") and not (base_url and _is_loopback(base_url)):
+        raise InvalidConfig(
+            "no_request_budget is for benchmarks against a local Stripe sandbox only: set api_base_url to its loopback "
+            "address (e.g. http://127.0.0.1:12111) or remove no_request_budget; Stripe itself allows 100 requests a "
+            "second in live mode and 25 in test mode."
+        )
 
 
 def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
@@ -114,11 +120,14 @@ def _is_allowed_base_url(url: str) -> bool:
         return False
     if parts.scheme == "https":
         return True
-    if parts.scheme != "http":
-        return False
-    if parts.hostname == "localhost":
+    return parts.scheme == "http" and _is_loopback(url)
+
+
+def _is_loopback(url: str) -> bool:
+    hostname = urlsplit(url).hostname
+    if hostname == "localhost":
         return True
     try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
+        return ipaddress.ip_address(hostname or "").is_loopback
     except ValueError:
         return False

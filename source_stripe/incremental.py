@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
 from urllib.parse import urlencode
 
-import orjson
 import requests
 
 from airbyte_cdk.models import AirbyteStream, FailureType, SyncMode
@@ -53,8 +52,9 @@ OBJECTS_PER_SLICE = 2_000
 MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
 RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
-# Pages several tables read are kept for the others up to this much; a subscriptions page is ~0.3 MB.
-MAX_SHARED_BYTES = 64 * 1024 * 1024
+# Pages several tables read are kept for the others up to this much JSON (a few times that once parsed); a
+# subscriptions page is ~0.3 MB.
+MAX_SHARED_BYTES = 24 * 1024 * 1024
 
 logger = logging.getLogger("airbyte")
 
@@ -148,8 +148,9 @@ class SharedPages:
 
     Three tables scan subscriptions and two scan setup intents, in the same `created` slices (a slice splits the same
     way whoever reads it) and the same event windows; two list the items of crowded subscriptions. The first table to
-    ask for such a page fetches it while the others wait for it; each parses its own copy of the bytes, since tables
-    stamp the objects they emit. A page is dropped once every table that reads its list took it, and past
+    ask for such a page fetches and parses it while the others wait for it; all get the same objects, which no table
+    changes (records are stamped copies, see _stamped). A page is dropped once every table that reads its list took
+    it, and past
     MAX_SHARED_BYTES the oldest pages go first: a table asking for one of those fetches it again.
     """
 
@@ -179,15 +180,14 @@ class SharedPages:
                 page.ready(None)
                 raise
             answer = _read_page(response)
-            page.ready((answer[0], answer[1], response.content))
+            page.ready(answer, len(response.content))
             self._took(key, page)
             return answer
         fetched = page.wait()
         if fetched is None:  # the table that fetched it failed; this one asks and fails or not on its own
             return _read_page(get())
         self._took(key, page)
-        listed, stamp, content = fetched
-        return listed, stamp, orjson.loads(content) if listed else None
+        return fetched
 
     def _took(self, key: str, page: "_SharedPage") -> None:
         with self._lock:
@@ -209,18 +209,19 @@ class SharedPages:
 
 
 class _SharedPage:
-    """A page being fetched by one table for others: whether it lists anything, its `observed_at`, its bytes."""
+    """A page being fetched by one table for others: whether it lists anything, its `observed_at`, its parsed body,
+    and the size of its JSON."""
 
     def __init__(self, readers: int) -> None:
         self.readers_left, self.counted, self.size = readers, False, 0
         self._fetched = threading.Event()
-        self._page: Optional[Tuple[bool, int, bytes]] = None
+        self._page: Optional[Tuple[bool, int, Any]] = None
 
-    def ready(self, page: Optional[Tuple[bool, int, bytes]]) -> None:
-        self._page, self.size = page, len(page[2]) if page is not None else 0
+    def ready(self, page: Optional[Tuple[bool, int, Any]], size: int = 0) -> None:
+        self._page, self.size = page, size
         self._fetched.set()
 
-    def wait(self) -> Optional[Tuple[bool, int, bytes]]:
+    def wait(self) -> Optional[Tuple[bool, int, Any]]:
         self._fetched.wait()
         return self._page
 
@@ -380,10 +381,10 @@ def _is_metered(item: Mapping[str, Any]) -> bool:
     return ((item.get("price") or {}).get("recurring") or {}).get("usage_type") == "metered"
 
 
-def _stamped(record: MutableMapping[str, Any], stamp: int, deleted: bool = False) -> MutableMapping[str, Any]:
-    record[CURSOR_FIELD] = stamp
-    record["is_deleted"] = deleted
-    return record
+def _stamped(obj: Mapping[str, Any], stamp: int, deleted: bool = False) -> MutableMapping[str, Any]:
+    """A record of `obj`: a copy, since parsed pages are shared by tables (SharedPages) and a parent's record embeds
+    the objects its children's records are made of."""
+    return {**obj, CURSOR_FIELD: stamp, "is_deleted": deleted}
 
 
 class CreatedSlice(Partition):
@@ -463,7 +464,8 @@ class EventWindow(Partition):
 
 
 class RunningSubscriptions(Partition):
-    """Usage accrues without events, so every sync re-reads the summaries of subscriptions still running."""
+    """Usage accrues without events, so every sync re-reads the summaries of subscriptions still running (unless the
+    config's reread_running_usage is off)."""
 
     def __init__(self, capture: "TableCapture") -> None:
         self._capture = capture
@@ -530,7 +532,7 @@ class TableCapture:
             else:
                 obj, stamp, deleted = current, fetched_stamp, False
         if deleted and self.table.child is None:
-            yield Record(data=_stamped(dict(obj), stamp, deleted=True), stream_name=self.table.name)
+            yield Record(data=_stamped(obj, stamp, deleted=True), stream_name=self.table.name)
             return
         records = list(self.records_from(obj, stamp))
         yield from records
@@ -543,7 +545,7 @@ class TableCapture:
         before = ((event["data"].get("previous_attributes") or {}).get("items") or {}).get("data") or []
         for item in before:
             if item["id"] not in still_there:
-                yield Record(data=_stamped(dict(item), stamp, deleted=True), stream_name=self.table.name)
+                yield Record(data=_stamped(item, stamp, deleted=True), stream_name=self.table.name)
 
     def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[Tuple[int, Optional[int]], List[EventWindow], List[Partition]]:
         """The `created` range to list, the event windows to replay, and any other partitions of this sync."""
@@ -569,7 +571,8 @@ class TableCapture:
             state.events = now
         incremental = state.created is not None
         created_from = max(start, state.created - lookback) if incremental else start
-        extra: List[Partition] = [RunningSubscriptions(self)] if self.table.rescans_running_subscriptions and incremental else []
+        rescans = self.table.rescans_running_subscriptions and incremental and config.get("reread_running_usage", True)
+        extra: List[Partition] = [RunningSubscriptions(self)] if rescans else []
         return (created_from, end), windows, extra
 
 

@@ -53,6 +53,7 @@ BAD_INPUT = {
     "lookback_window_days_negative": BadInput("lookback_window_days must be at least 0", config={"lookback_window_days": -1}),
     "lookback_window_days_text": BadInput("lookback_window_days must be a whole number", config={"lookback_window_days": "7"}),
     "lookback_window_days_above_a_year": BadInput("lookback_window_days must be at most 365", config={"lookback_window_days": 1000}),
+    "reread_running_usage_text": BadInput("reread_running_usage must be true or false", config={"reread_running_usage": "no"}),
     "requests_per_second_zero": BadInput("requests_per_second must be at least 1", config={"requests_per_second": 0}),
     "requests_per_second_above_stripes_limit": BadInput("requests_per_second must be at most 100", config={"requests_per_second": 1000}),
     "requests_per_second_fractional": BadInput("requests_per_second must be a whole number", config={"requests_per_second": 2.5}),
@@ -62,6 +63,13 @@ BAD_INPUT = {
     "api_base_url_neither_https_nor_http": BadInput("api_base_url must be an https:// URL", config={"api_base_url": "ftp://127.0.0.1"}),
     "api_base_url_with_a_path": BadInput("api_base_url must be an https:// URL", config={"api_base_url": "https://api.stripe.com/v1"}),
     "api_base_url_not_a_url": BadInput("api_base_url must be an https:// URL", config={"api_base_url": "stripe"}),
+    "no_request_budget_against_stripe": BadInput(
+        "no_request_budget is for benchmarks against a local Stripe sandbox only", config={"no_request_budget": True, "api_base_url": MISSING}
+    ),
+    "no_request_budget_against_a_remote_host": BadInput(
+        "no_request_budget is for benchmarks against a local Stripe sandbox only",
+        config={"no_request_budget": True, "api_base_url": "https://stripe-proxy.example.com"},
+    ),
     "read_timeout_seconds_zero": BadInput("read_timeout_seconds must be more than 0", config={"read_timeout_seconds": 0}),
     "read_timeout_seconds_text": BadInput("read_timeout_seconds must be a number", config={"read_timeout_seconds": "fast"}),
     # files

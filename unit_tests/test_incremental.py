@@ -13,6 +13,7 @@ from unit_tests.stripe_api import (
     final_state,
     ids_of,
     missing_permission,
+    objects,
     read,
     read_incrementally,
     records_of,
@@ -178,6 +179,36 @@ def test_subscription_events_are_read_once_for_the_three_tables_that_follow_them
 
     assert len(event_requests(stripe)) == 1
     assert len([request for request in stripe.requests_to("subscriptions") if request.qs["status"] == ["all"]]) == 1
+
+
+def running_statuses_listed(stripe):
+    return sorted(request.qs["status"][0] for request in stripe.requests_to("subscriptions") if request.qs["status"] != ["all"])
+
+
+def test_each_incremental_sync_rereads_the_usage_of_running_subscriptions_which_accrues_without_events(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    read_incrementally(config(), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert running_statuses_listed(stripe) == ["active", "past_due", "paused", "trialing", "unpaid"]
+
+
+def test_without_rereading_running_usage_only_changed_subscriptions_have_their_usage_read(stripe):
+    metered_price = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
+    renewed = stripe_object(
+        "subscription", id="sub_renewed", created=NOW - 90 * DAY, items=embedded_list([stripe_object("subscription_item", id="si_renewed", price=metered_price)])
+    )
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [event("customer.subscription.updated", renewed, NOW - 600)], NOW)
+    stripe.serves_list("subscription_items/si_renewed/usage_record_summaries", objects("usage_record_summary", 1, "sis"))
+
+    output = read_incrementally(
+        config(reread_running_usage=False), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY, "events": NOW - DAY}}
+    )
+
+    assert running_statuses_listed(stripe) == []
+    assert ids_of(output, "usage_record_summaries") == ["sis_0000"]
 
 
 def test_tables_stripe_sends_no_events_for_rely_on_the_lookback_window(stripe):

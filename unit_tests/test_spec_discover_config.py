@@ -27,13 +27,14 @@ def test_spec_asks_for_the_setup_fields_in_the_order_of_the_setup_steps():
     ordered = sorted(properties, key=lambda name: properties[name]["order"])
 
     assert ordered == [
-        "api_key", "environment", "account_id", "start_date", "end_date", "lookback_window_days",
-        "requests_per_second", "max_concurrency", "api_base_url", "read_timeout_seconds",
+        "api_key", "environment", "account_id", "start_date", "end_date", "lookback_window_days", "reread_running_usage",
+        "requests_per_second", "max_concurrency", "api_base_url", "read_timeout_seconds", "no_request_budget",
     ]  # fmt: skip
     assert properties["api_key"]["airbyte_secret"] is True
     assert properties["environment"]["enum"] == ["live", "test"]
     assert properties["api_base_url"]["airbyte_hidden"] is True
     assert properties["read_timeout_seconds"]["airbyte_hidden"] is True
+    assert properties["no_request_budget"]["airbyte_hidden"] is True
     assert all(properties[name]["description"] and properties[name]["title"] for name in properties)
 
 

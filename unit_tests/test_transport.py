@@ -93,3 +93,14 @@ def test_the_pace_never_drops_below_a_quarter_of_the_budget(clock, retry_waits):
 )
 def test_the_budget_is_just_under_stripes_limit_unless_lowered_and_never_above_it(config, expected):
     assert requests_per_second(config) == expected
+
+
+def test_without_a_budget_requests_never_wait(clock, retry_waits):
+    budget = RequestBudget(per_second=requests_per_second({"environment": "live", "no_request_budget": True}))
+
+    for _ in range(1000):
+        budget.acquire()
+    budget.rate_limited()
+    budget.acquire()
+
+    assert retry_waits == []
