@@ -25,6 +25,15 @@ def test_a_tenth_of_the_budget_goes_at_once_and_the_next_tenth_a_tenth_of_a_seco
     assert retry_waits == pytest.approx([0.1] * 10 + [0.2])
 
 
+def test_at_test_modes_pace_requests_go_one_by_one_evenly_spaced(clock, retry_waits):
+    budget = RequestBudget(per_second=24)
+
+    for _ in range(4):
+        budget.acquire()
+
+    assert retry_waits == pytest.approx([1 / 24, 2 / 24, 3 / 24])
+
+
 def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
     sent = []
     monkeypatch.setattr(transport, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
