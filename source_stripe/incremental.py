@@ -150,8 +150,7 @@ class SharedPages:
     way whoever reads it) and the same event windows; two list the items of crowded subscriptions. The first table to
     ask for such a page fetches and parses it while the others wait for it; all get the same objects, which no table
     changes (records are stamped copies, see _stamped). A page is dropped once every table that reads its list took
-    it, and past
-    MAX_SHARED_BYTES the oldest pages go first: a table asking for one of those fetches it again.
+    it, and past MAX_SHARED_BYTES the oldest pages go first: a table asking for one of those fetches it again.
     """
 
     def __init__(self, readers: Mapping[Tuple[str, Tuple[Any, ...]], int]) -> None:
