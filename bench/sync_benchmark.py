@@ -26,6 +26,7 @@ Speed targets are printed, never asserted: the machine and its load decide the f
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -155,9 +156,11 @@ class Progress:
         return self._peak_rss_mb
 
     def rss_mb_by_quarter(self) -> List[float]:
-        """The process's resident memory when a quarter, half, three quarters and all of its records were out."""
-        total = self.records
-        return [next((rss for _, _, records, rss in self._samples if records >= share * total), float("nan")) for share in (0.25, 0.5, 0.75, 1)]
+        """The process's resident memory when a quarter, half, three quarters and all of its records were out (for
+        all: the last reading, when the process exits before the next one)."""
+        total, readings = self.records, [(records, rss) for _, _, records, rss in self._samples if not math.isnan(rss)]
+        last = readings[-1][1] if readings else float("nan")
+        return [next((rss for records, rss in readings if records >= share * total), last) for share in (0.25, 0.5, 0.75, 1)]
 
     def stop(self) -> None:
         self._stopped.set()
