@@ -337,15 +337,20 @@ class Expansion:
         return bool(items.get("has_more") and items.get("data"))
 
     def subscription_items(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        for item, item_stamp in self._items_of(subscription, stamp):
+            yield _stamped(item, item_stamp)
+
+    def _items_of(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[Tuple[Mapping[str, Any], int]]:
+        """A subscription's items as Stripe gave them, each with its `observed_at`: embedded ones, then the rest."""
         embedded = (subscription.get("items") or {}).get("data") or []
         for item in embedded:
-            yield _stamped(item, stamp)
+            yield item, stamp
         if not self.embeds_only_some_items(subscription):
             return
         rest = self._http.pages("subscription_items", {"subscription": subscription["id"]}, starting_after=embedded[-1]["id"])
         for page, page_stamp in rest:
             for item in page:
-                yield _stamped(item, page_stamp)
+                yield item, page_stamp
 
     @staticmethod
     def had_an_attempt(setup_intent: Mapping[str, Any]) -> bool:
@@ -364,7 +369,7 @@ class Expansion:
         return Expansion.embeds_only_some_items(subscription) or any(_is_metered(item) for item in embedded)
 
     def usage_record_summaries(self, subscription: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
-        for item in self.subscription_items(subscription, stamp):
+        for item, _ in self._items_of(subscription, stamp):  # items are only looked at here, not emitted
             if not _is_metered(item):
                 continue
             with self._lock:
