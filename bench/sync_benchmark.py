@@ -254,14 +254,16 @@ def memory(sizes: Sequence[int], incremental: bool) -> None:
 
 
 def no_change(sizes: Sequence[int]) -> None:
-    """Stripe sends no event when usage is reported, so by default each sync re-reads the usage of running metered
-    subscription items; reread_running_usage off leaves that to their subscriptions' changes."""
+    """Stripe sends no event when usage is reported, so syncs re-read the usage of running metered subscription items
+    once the last such re-read is running_usage_refresh_hours old (12 by default), every sync with 0."""
     print("no-change: requests of an incremental sync right after a full one (clock moved one hour)")
-    for reread_running_usage in (True, False):
-        print(f"  reread_running_usage {'on (default)' if reread_running_usage else 'off'}")
+    for refresh_hours in (None, 0):
+        print(f"  running_usage_refresh_hours {'12 (default)' if refresh_hours is None else refresh_hours}")
         for size in sizes:
             with SandboxProcess(seed=4, size=size, rate_limit_live=0, startup_timeout=600) as sandbox:
-                config = {**config_for(sandbox, "live"), "reread_running_usage": reread_running_usage}
+                config = config_for(sandbox, "live")
+                if refresh_hours is not None:
+                    config["running_usage_refresh_hours"] = refresh_hours
                 # The sandbox dates the last events of its history to its very last second, hundreds of them in a
                 # large one; a sync re-reads the second it stopped at, so a minute passes before the first sync.
                 sandbox.advance_clock(60)
@@ -269,7 +271,7 @@ def no_change(sizes: Sequence[int]) -> None:
                 sandbox.advance_clock(3600)
                 second = run_sync(sandbox, config, incremental=True, state=first.final_state)
                 by_path = {path: sum(counts.values()) for path, counts in sandbox.stats()["by_path"].items()}
-            say(f"requests at {first.records} records", f"{second.requests}", "flat as the account grows")
+            say(f"requests at {first.records} records", f"{second.requests}", "flat as the account grows" if refresh_hours is None else "")
             print("    " + ", ".join(f"{path.removeprefix('/v1/')}: {count}" for path, count in sorted(by_path.items())))
 
 

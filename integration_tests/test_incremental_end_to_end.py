@@ -354,7 +354,7 @@ def stripe_events_since(sandbox, since):
         starting_after = page["data"][-1]["id"]
 
 
-def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds, rereads_running_usage=True):
+def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds, rereads_running_usage=False):
     """What a sync after `final_state` needs when nothing changed since:
     - one request for Stripe's time (and whether the key reads events);
     - per table, one page of objects created in the lookback window;
@@ -363,7 +363,7 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
       cost a retrieve of the object at the pinned one;
     - for children: the attempts of each setup intent in the window that has one, the items of each subscription
       that embeds only their first page, the running subscriptions by status, and the usage summaries of each
-      metered item of a running or re-read subscription (of a re-read one only, with `rereads_running_usage` off)."""
+      metered item of a re-read subscription, and with `rereads_running_usage` of every running one."""
     positions = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in final_state}
     in_window = lambda table, scanned: [  # noqa: E731
         o for o in truth[scanned] if o["created"] >= positions[table]["created"] - lookback_seconds
@@ -388,7 +388,7 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
 
 def a_sync_after_nothing_changed(sandbox, config):
     """A full sync, an hour without changes, and the incremental sync after it: both syncs, Stripe's objects, and the
-    second sync's requests."""
+    second sync's requests. An hour is within the default interval for re-reading running usage (12 hours)."""
     first = sync(config)
     sandbox.advance_clock(3600)
     truth = sandbox.truth(mode="live")
@@ -413,17 +413,18 @@ def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
     assert by_path["/v1/events"] == 1 + 8
     metered_lists = by_path.get("/v1/subscription_items/{subscription_item}/usage_record_summaries", 0)
     assert stats["total"] - metered_lists - by_path.get("/v1/setup_attempts", 0) <= 4 * len(ALL_STREAMS)
-    # What was re-read is only the lookback window (and usage of running subscriptions): nothing older.
+    # What was re-read is only the lookback window: nothing older.
     destination = what_the_destination_keeps(first.records, second.records)
     assert_destination_equals_stripe(destination, truth)
     assert sum(map(len, second.records.values())) < sum(map(len, first.records.values())) / 3
 
 
-def test_without_rereading_running_usage_a_no_change_sync_reads_no_usage_of_unchanged_subscriptions(sandbox):
-    first, second, truth, stats = a_sync_after_nothing_changed(sandbox, {**live_config(sandbox), "reread_running_usage": False})
+def test_with_a_refresh_interval_of_0_a_no_change_sync_rereads_the_usage_of_every_running_subscription(sandbox):
+    first, second, truth, stats = a_sync_after_nothing_changed(sandbox, {**live_config(sandbox), "running_usage_refresh_hours": 0})
 
-    expected = requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY, rereads_running_usage=False)
-    assert stats["total"] <= expected < requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY)
+    within_the_interval = requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY)
+    expected = requests_a_no_change_sync_needs(sandbox, truth, first.final_state(), LOOKBACK_DAYS * DAY, rereads_running_usage=True)
+    assert within_the_interval < stats["total"] <= expected
     assert_destination_equals_stripe(what_the_destination_keeps(first.records, second.records), truth)
 
 

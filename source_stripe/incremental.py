@@ -1,7 +1,8 @@
 """How every table is read: new objects by `created`, and in incremental syncs changes and deletions from /v1/events.
 
 Each table keeps a small state, {"created": S, "events": E} in unix seconds: every object created before S has been
-read, and every event before E replayed. A sync of a table then
+read, and every event before E replayed (usage_record_summaries adds "running_usage": U, when the usage of every
+running subscription was last read). A sync of a table then
   1. lists what was created since S less the lookback window (a full refresh: since the start date) in `created`
      slices: one to begin with, which splits its older part off to other workers once its first pages show the range
      is dense; each finished run of slices from the oldest moves S;
@@ -52,6 +53,9 @@ OBJECTS_PER_SLICE = 2_000
 MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
 RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
+# Stripe sends no event when usage is reported: the usage of running subscriptions is re-read once the last such read
+# is this old, so syncs in between cost the same however large the account (the config's running_usage_refresh_hours).
+DEFAULT_RUNNING_USAGE_REFRESH_HOURS = 12
 # Pages several tables read are kept for the others up to this much JSON (a few times that once parsed); a
 # subscriptions page is ~0.3 MB.
 MAX_SHARED_BYTES = 24 * 1024 * 1024
@@ -72,9 +76,11 @@ class InvalidState(AirbyteTracedException):
 class TableState:
     created: Optional[int] = None
     events: Optional[int] = None
+    running_usage: Optional[int] = None
 
     def as_message(self) -> Dict[str, int]:
-        return {key: value for key, value in (("created", self.created), ("events", self.events)) if value is not None}
+        positions = (("created", self.created), ("events", self.events), ("running_usage", self.running_usage))
+        return {key: value for key, value in positions if value is not None}
 
     @classmethod
     def parse(cls, stream: str, raw: Optional[Mapping[str, Any]], now: int) -> "TableState":
@@ -92,13 +98,14 @@ class TableState:
             created = events  # the earlier connector's {"updated": t}; this one's {"events": t} alone read nothing yet
         elif events is None and "updated" not in raw and "events" not in raw:
             events = created
-        for name, value in (("created", created), ("events", events)):
+        running_usage = raw.get("running_usage")
+        for name, value in (("created", created), ("events", events), ("running_usage", running_usage)):
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
                 raise InvalidState(stream, f"its '{name}' position is {value!r}, not a unix time in seconds")
         clamp = lambda value: None if value is None else min(int(value), now)  # noqa: E731
-        if (created or 0) > now or (events or 0) > now:
+        if max(created or 0, events or 0, running_usage or 0) > now:
             logger.warning(f"{stream}: the saved state lies in the future; it is read as now.")
-        return cls(created=clamp(created), events=clamp(events))
+        return cls(created=clamp(created), events=clamp(events), running_usage=clamp(running_usage))
 
 
 def _earliest_nested_position(stream: str, raw: Mapping[str, Any]) -> Optional[int]:
@@ -468,8 +475,8 @@ class EventWindow(Partition):
 
 
 class RunningSubscriptions(Partition):
-    """Usage accrues without events, so every sync re-reads the summaries of subscriptions still running (unless the
-    config's reread_running_usage is off)."""
+    """Usage accrues without events, so the summaries of subscriptions still running are re-read once the last such
+    read is older than the config's running_usage_refresh_hours."""
 
     def __init__(self, capture: "TableCapture") -> None:
         self._capture = capture
@@ -551,8 +558,8 @@ class TableCapture:
             if item["id"] not in still_there:
                 yield Record(data=_stamped(item, stamp, deleted=True), stream_name=self.table.name)
 
-    def partitions(self, state: TableState, config: Mapping[str, Any]) -> Tuple[Tuple[int, Optional[int]], List[EventWindow], List[Partition]]:
-        """The `created` range to list, the event windows to replay, and any other partitions of this sync."""
+    def plan(self, state: TableState, config: Mapping[str, Any]) -> "PartitionPlan":
+        """This sync's partitions: the `created` range to list, the event windows to replay, and any others."""
         now, events_readable = self.clock.now_and_events_readable()
         start = _config_time(config, "start_date") or STRIPE_EPOCH
         end = _config_time(config, "end_date")
@@ -575,9 +582,16 @@ class TableCapture:
             state.events = now
         incremental = state.created is not None
         created_from = max(start, state.created - lookback) if incremental else start
-        rescans = self.table.rescans_running_subscriptions and incremental and config.get("reread_running_usage", True)
-        extra: List[Partition] = [RunningSubscriptions(self)] if rescans else []
-        return (created_from, end), windows, extra
+        rereads_usage = self.table.rescans_running_subscriptions and incremental and _running_usage_due(state, config, now)
+        extra: List[Partition] = [RunningSubscriptions(self)] if rereads_usage else []
+        # A scan from the start reads every subscription's usage too.
+        usage_read_at = now if self.table.rescans_running_subscriptions and (rereads_usage or not incremental) else None
+        return PartitionPlan(self, created_from, end, windows, extra, usage_read_at)
+
+
+def _running_usage_due(state: TableState, config: Mapping[str, Any], now: int) -> bool:
+    hours = config.get("running_usage_refresh_hours", DEFAULT_RUNNING_USAGE_REFRESH_HOURS)
+    return state.running_usage is None or now - state.running_usage >= hours * 3600
 
 
 def _replayable(events_position: Optional[int], now: int) -> bool:
@@ -600,13 +614,25 @@ def _config_time(config: Mapping[str, Any], name: str) -> Optional[int]:
 
 class PartitionPlan:
     """One table's partitions in one sync, handed to the CDK as they come: those planned up front, then the pieces
-    that slices split off while they read. Knows which have finished, and so how far the table has been read."""
+    that slices split off while they read. Knows which have finished, and so how far the table has been read.
 
-    def __init__(self, capture: "TableCapture", start: int, end: Optional[int], windows: List["EventWindow"], extra: List[Partition]) -> None:
+    `usage_read_at`, when this sync reads the usage of every running subscription: the time it is read as of, once
+    the `extra` partitions (the running subscriptions), or without them every slice, have finished."""
+
+    def __init__(
+        self,
+        capture: "TableCapture",
+        start: int,
+        end: Optional[int],
+        windows: List["EventWindow"],
+        extra: List[Partition],
+        usage_read_at: Optional[int] = None,
+    ) -> None:
         self._capture = capture
         self._changed = threading.Condition()
         self.slices = [CreatedSlice(capture, start, end, self)]
         self.windows = windows
+        self._extra, self._usage_read_at = extra, usage_read_at
         self._pending = deque([*self.slices, *windows, *extra])
         self._slices_not_done_reading = 0  # handed out and not finished: each may still split
         self._done: Set[int] = set()
@@ -653,9 +679,9 @@ class PartitionPlan:
             self._pending.extend(older)
             self._changed.notify_all()
 
-    def finish(self, partition: Partition) -> Tuple[Optional[int], Optional[int]]:
-        """Marks `partition` done; returns how far `created` and events are now read without a gap (None: no
-        further than before)."""
+    def finish(self, partition: Partition) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+        """Marks `partition` done; returns how far `created` and events are now read without a gap, and when the
+        running subscriptions' usage was read (None: no further than before)."""
         with self._changed:
             self._done.add(id(partition))
             # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
@@ -664,7 +690,8 @@ class PartitionPlan:
             chain = sorted(self.slices, key=lambda s: s.start)
             created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
             events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)
-            return created, events
+            usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
+            return created, events, self._usage_read_at if usage_read else None
 
 
 class ChangeCaptureCursor(Cursor):
@@ -697,12 +724,14 @@ class ChangeCaptureCursor(Cursor):
         pass
 
     def close_partition(self, partition: Partition) -> None:
-        created, events = self._plan.finish(partition)
+        created, events, running_usage = self._plan.finish(partition)
         with self._lock:
             if created is not None:
                 self._state.created = max(created, self._state.created or 0)
             if events is not None:
                 self._state.events = max(events, self._state.events or 0)
+            if running_usage is not None:
+                self._state.running_usage = max(running_usage, self._state.running_usage or 0)
             self._emit()
 
     def _emit(self) -> None:
@@ -758,8 +787,7 @@ class ChangeCaptureStream(AbstractStream):
             return
         now, _ = self._capture.clock.now_and_events_readable()
         state = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
-        (created_from, created_until), windows, extra = self._capture.partitions(state, self._config)
-        plan = PartitionPlan(self._capture, created_from, created_until, windows, extra)
+        plan = self._capture.plan(state, self._config)
         self._capture_cursor.follow(state, plan)
         yield from plan.partitions()
 

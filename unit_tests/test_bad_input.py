@@ -53,7 +53,10 @@ BAD_INPUT = {
     "lookback_window_days_negative": BadInput("lookback_window_days must be at least 0", config={"lookback_window_days": -1}),
     "lookback_window_days_text": BadInput("lookback_window_days must be a whole number", config={"lookback_window_days": "7"}),
     "lookback_window_days_above_a_year": BadInput("lookback_window_days must be at most 365", config={"lookback_window_days": 1000}),
-    "reread_running_usage_text": BadInput("reread_running_usage must be true or false", config={"reread_running_usage": "no"}),
+    "running_usage_refresh_hours_negative": BadInput("running_usage_refresh_hours must be at least 0", config={"running_usage_refresh_hours": -1}),
+    "running_usage_refresh_hours_above_a_month": BadInput(
+        "running_usage_refresh_hours must be at most 744", config={"running_usage_refresh_hours": 10_000}
+    ),
     "requests_per_second_zero": BadInput("requests_per_second must be at least 1", config={"requests_per_second": 0}),
     "requests_per_second_above_stripes_limit": BadInput("requests_per_second must be at most 100", config={"requests_per_second": 1000}),
     "requests_per_second_fractional": BadInput("requests_per_second must be a whole number", config={"requests_per_second": 2.5}),
@@ -84,6 +87,11 @@ BAD_INPUT = {
     "state_file_empty": BadInput("state file", state=""),
     "state_file_not_a_list_of_state_messages": BadInput("is not a valid Airbyte state", state='{"customers": {"created": 1}}'),
     "state_position_not_a_time": BadInput("saved state of customers cannot be used", state=[stream_state("customers", created="yesterday")]),
+    "state_running_usage_not_a_time": BadInput(
+        "its 'running_usage' position is 'yesterday'",
+        catalog=("usage_record_summaries",),
+        state=[stream_state("usage_record_summaries", created=1, events=1, running_usage="yesterday")],
+    ),
     # state the sync can live with: it says so and goes on
     "state_names_an_unknown_table": BadInput(
         "names a table this connector does not have, 'charges'", state=[stream_state("charges", created=1)], exit_code=0, failure_type=None
@@ -138,7 +146,7 @@ def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(san
     assert bad.says in first["message"]
     assert first["failure_type"] == bad.failure_type
     # A table whose state is unusable fails alone: the sync's last error names it.
-    assert rest == [] or (len(rest) == 1 and rest[0]["message"].startswith("The sync did not finish: customers"))
+    assert rest == [] or (len(rest) == 1 and rest[0]["message"].startswith(f"The sync did not finish: {bad.catalog[0]}"))
 
 
 def list_answer(**body: Any) -> dict:

@@ -185,16 +185,16 @@ def running_statuses_listed(stripe):
     return sorted(request.qs["status"][0] for request in stripe.requests_to("subscriptions") if request.qs["status"] != ["all"])
 
 
-def test_each_incremental_sync_rereads_the_usage_of_running_subscriptions_which_accrues_without_events(stripe):
-    stripe.lists("subscriptions", [], NOW)
-    stripe.lists("events", [], NOW)
-
-    read_incrementally(config(), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY, "events": NOW - DAY}})
-
-    assert running_statuses_listed(stripe) == ["active", "past_due", "paused", "trialing", "unpaid"]
+HOUR = 3_600
 
 
-def test_without_rereading_running_usage_only_changed_subscriptions_have_their_usage_read(stripe):
+def usage_state(running_usage=None):
+    state = {"created": NOW - DAY, "events": NOW - DAY}
+    return {"usage_record_summaries": state if running_usage is None else {**state, "running_usage": running_usage}}
+
+
+def renewed_metered_subscription(stripe):
+    """A subscription of a metered item that renewed ten minutes ago, whose item has one usage summary."""
     metered_price = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
     renewed = stripe_object(
         "subscription", id="sub_renewed", created=NOW - 90 * DAY, items=embedded_list([stripe_object("subscription_item", id="si_renewed", price=metered_price)])
@@ -203,12 +203,67 @@ def test_without_rereading_running_usage_only_changed_subscriptions_have_their_u
     stripe.lists("events", [event("customer.subscription.updated", renewed, NOW - 600)], NOW)
     stripe.serves_list("subscription_items/si_renewed/usage_record_summaries", objects("usage_record_summary", 1, "sis"))
 
-    output = read_incrementally(
-        config(reread_running_usage=False), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY, "events": NOW - DAY}}
-    )
+
+def test_running_usage_which_accrues_without_events_is_reread_once_the_last_reread_is_12_hours_old(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(), "usage_record_summaries", state=usage_state(running_usage=NOW - 12 * HOUR))
+
+    assert running_statuses_listed(stripe) == ["active", "past_due", "paused", "trialing", "unpaid"]
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW
+
+
+def test_within_the_refresh_interval_only_changed_subscriptions_have_their_usage_read(stripe):
+    renewed_metered_subscription(stripe)
+
+    output = read_incrementally(config(), "usage_record_summaries", state=usage_state(running_usage=NOW - 11 * HOUR))
 
     assert running_statuses_listed(stripe) == []
     assert ids_of(output, "usage_record_summaries") == ["sis_0000"]
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW - 11 * HOUR
+
+
+def test_a_refresh_interval_of_0_rereads_running_usage_every_sync(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    read_incrementally(config(running_usage_refresh_hours=0), "usage_record_summaries", state=usage_state(running_usage=NOW - 60))
+
+    assert running_statuses_listed(stripe) == ["active", "past_due", "paused", "trialing", "unpaid"]
+
+
+def test_a_state_that_never_recorded_a_reread_of_running_usage_rereads_it(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(), "usage_record_summaries", state=usage_state())
+
+    assert running_statuses_listed(stripe) == ["active", "past_due", "paused", "trialing", "unpaid"]
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW
+
+
+def test_a_first_sync_reads_all_running_usage_so_the_next_within_the_interval_does_not(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(), "usage_record_summaries")
+
+    assert running_statuses_listed(stripe) == []
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW
+
+
+def test_a_failed_reread_of_running_usage_leaves_it_due(stripe):
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [], NOW)
+    stripe.answers_error("subscriptions", 400, "Something went wrong.", limit=100, status="active")
+
+    output = read_incrementally(
+        config(), "usage_record_summaries", state=usage_state(running_usage=NOW - 13 * HOUR), expect_failure=True
+    )
+
+    assert any("Something went wrong" in message for message in error_messages(output))
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW - 13 * HOUR
 
 
 def test_tables_stripe_sends_no_events_for_rely_on_the_lookback_window(stripe):
