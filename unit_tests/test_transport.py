@@ -1,5 +1,7 @@
-"""The sync's request budget: evenly spaced requests, a pause and a slower pace after a 429, and recovery."""
+"""The sync's request budget: evenly spaced requests, a pause after a 429 and a slower pace when they keep coming, and
+recovery."""
 
+import threading
 import types
 
 import pytest
@@ -48,18 +50,64 @@ def test_no_second_ever_holds_more_requests_than_the_budget(clock, monkeypatch):
     assert (len(sent) - 1) / (sent[-1] - sent[0]) == pytest.approx(95, rel=0.02)
 
 
-def test_a_rate_limit_holds_every_request_back_a_fifth_of_a_second_and_slows_the_pace_a_tenth(clock, retry_waits):
+def test_a_request_whose_thread_woke_late_holds_back_the_request_a_second_after_it(clock, monkeypatch):
+    late, woken, waits = threading.current_thread(), threading.Event(), []
+
+    def sleep(seconds):
+        if threading.current_thread() is late:
+            woken.wait()
+            clock[0] += seconds + 0.3  # its turn came at 1000.5; the GIL let it go at 1000.8
+        else:
+            waits.append(seconds)
+
+    monkeypatch.setattr(transport, "sleep", sleep)
+    budget = RequestBudget(per_second=2)
+    budget.acquire()  # at 1000.0
+    late = threading.Thread(target=budget.acquire)
+    late.start()
+    budget.acquire()  # its turn, 1001.0, was set while the late one slept
+    woken.set()
+    late.join()
+
+    budget.acquire()
+
+    assert waits[-1] == pytest.approx(1.0)  # at 1001.8, a second after the late one went: not 1001.5
+
+
+def test_a_rate_limit_holds_every_request_back_a_fifth_of_a_second(clock, retry_waits):
     budget = RequestBudget(per_second=10)
 
     budget.rate_limited()
     budget.acquire()
 
     assert retry_waits == pytest.approx([0.2])
+    assert budget.rate == 10
+
+
+def test_rate_limits_that_keep_coming_after_the_pause_slow_the_pace_a_tenth(clock, retry_waits):
+    budget = RequestBudget(per_second=10)
+    budget.rate_limited()
+    clock[0] += 0.2 + 1.5
+
+    budget.rate_limited()
+
     assert budget.rate == pytest.approx(9)
 
 
-def test_rate_limits_of_requests_sent_together_slow_the_pace_once(clock, retry_waits):
+def test_a_rate_limit_long_after_the_last_pauses_without_slowing_the_pace(clock, retry_waits):
+    budget = RequestBudget(per_second=10)
+    budget.rate_limited()
+    clock[0] += 0.2 + 2
+
+    budget.rate_limited()
+
+    assert budget.rate == 10
+
+
+def test_rate_limits_of_requests_sent_together_count_once(clock, retry_waits):
     budget = RequestBudget(per_second=100)
+    budget.rate_limited()
+    clock[0] += 0.2
 
     for _ in range(5):
         budget.rate_limited()
@@ -77,8 +125,8 @@ def test_the_pace_recovers_by_five_percent_of_the_budget_each_second_without_rat
     clock[0] += 2  # two quiet seconds
     budget.acquire()
 
-    assert slowed == pytest.approx(72.9)
-    assert budget.rate == pytest.approx(82.9)
+    assert slowed == pytest.approx(81)
+    assert budget.rate == pytest.approx(91)
 
 
 def test_the_pace_never_drops_below_a_quarter_of_the_budget(clock, retry_waits):
@@ -94,7 +142,7 @@ def test_the_pace_never_drops_below_a_quarter_of_the_budget(clock, retry_waits):
 @pytest.mark.parametrize(
     "config, expected",
     [
-        ({"environment": "live"}, 95),
+        ({"environment": "live"}, 97),
         ({"environment": "test"}, 24),
         ({"environment": "live", "requests_per_second": 40}, 40),
         ({"environment": "test", "requests_per_second": 100}, 25),
