@@ -13,7 +13,8 @@ import socket
 import ssl
 import threading
 import zlib
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple, Type, Union
 from urllib.parse import SplitResult, urlsplit
 
 import requests
@@ -25,6 +26,19 @@ Timeout = Union[None, float, Tuple[Optional[float], Optional[float]]]
 Connection = Union[http.client.HTTPConnection, http.client.HTTPSConnection]
 # Content-Encoding -> zlib's wbits for it
 DECODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+@contextmanager
+def _failures_raised_as(broken: Type[requests.RequestException], request: requests.PreparedRequest, connection: Connection) -> Iterator[None]:
+    """A timeout as requests' ReadTimeout, any other failure on the wire as `broken`; the connection is dropped."""
+    try:
+        yield
+    except socket.timeout as error:
+        connection.close()
+        raise requests.exceptions.ReadTimeout(error, request=request) from error
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        raise broken(error, request=request) from error
 
 
 class DirectAdapter(BaseAdapter):
@@ -52,20 +66,17 @@ class DirectAdapter(BaseAdapter):
         while True:
             connection, reused = self._connection(url, connect_timeout, read_timeout, verify)
             try:
-                connection.request("GET", target, headers=request.headers)
-                answer = connection.getresponse()
-            except (ConnectionError, http.client.BadStatusLine) as error:
-                connection.close()
-                if reused:  # a kept-alive connection the server had closed meanwhile: once more on a new one
+                with _failures_raised_as(requests.exceptions.ConnectionError, request, connection):
+                    connection.request("GET", target, headers=request.headers)
+                    answer = connection.getresponse()
+            except requests.exceptions.ConnectionError as error:
+                # A kept-alive connection the server had closed meanwhile: once more on a new one.
+                if reused and isinstance(error.__cause__, (ConnectionError, http.client.BadStatusLine)):
                     continue
-                raise requests.exceptions.ConnectionError(error, request=request)
-            except socket.timeout as error:
-                connection.close()
-                raise requests.exceptions.ReadTimeout(error, request=request)
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                raise requests.exceptions.ConnectionError(error, request=request)
-            return self._response(request, connection, answer)
+                raise
+            with _failures_raised_as(requests.exceptions.ChunkedEncodingError, request, connection):
+                body = answer.read()
+            return self._response(request, answer, body)
 
     def close(self) -> None:
         self._fallback.close()
@@ -102,15 +113,7 @@ class DirectAdapter(BaseAdapter):
                 self._tls[bundle] = ssl.create_default_context(**where)
             return self._tls[bundle]
 
-    def _response(self, request: requests.PreparedRequest, connection: Connection, answer: http.client.HTTPResponse) -> requests.Response:
-        try:
-            body = answer.read()
-        except socket.timeout as error:
-            connection.close()
-            raise requests.exceptions.ReadTimeout(error, request=request)
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            raise requests.exceptions.ChunkedEncodingError(error, request=request)
+    def _response(self, request: requests.PreparedRequest, answer: http.client.HTTPResponse, body: bytes) -> requests.Response:
         headers = CaseInsensitiveDict(answer.getheaders())
         encoding = (headers.get("Content-Encoding") or "").strip().lower()
         if encoding in DECODINGS and body:
