@@ -37,7 +37,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.components import observed_at, parsed_body
-from source_stripe.transport import StripeConnection, StripeRefused, TableRequests
+from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND, StripeConnection, StripeRefused, TableRequests
 
 PINNED_API_VERSION = "2023-08-16"
 CURSOR_FIELD = "observed_at"
@@ -49,6 +49,10 @@ STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
 # A slice that still has more after its first few pages splits off its older part, so a small table costs exactly its
 # pages, a sparse decade a few requests, and a dense day is shared by many workers.
 PAGES_BEFORE_SPLITTING = 3
+# Each slice ends on a partial page, so slices are as large as keeping the request budget's requests in flight allows:
+# this many objects at the live budget, and as many times more as the budget is smaller (test mode's 24 requests/s on
+# the top-level tables: 1,049 requests and 2,214 records/s with 2,000, 1,019 and 2,317 with 8,000; live, 4,000 read no
+# faster than 2,000).
 OBJECTS_PER_SLICE = 2_000
 MAX_PIECES_PER_SPLIT = 8
 # Statuses of subscriptions whose metered usage still accrues.
@@ -499,8 +503,11 @@ class RunningSubscriptions(Partition):
 class TableCapture:
     """One table's incremental read: its partitions, and the records each scanned object or event stands for."""
 
-    def __init__(self, table: Table, http: StripeHttp, expansion: Expansion, clock: SyncClock, children_fetcher: Executor) -> None:
+    def __init__(
+        self, table: Table, http: StripeHttp, expansion: Expansion, clock: SyncClock, children_fetcher: Executor, objects_per_slice: int
+    ) -> None:
         self.table, self.http, self._expansion, self.clock = table, http, expansion, clock
+        self.objects_per_slice = objects_per_slice
         self._children_fetcher = children_fetcher
         self._refetched: Set[str] = set()
         self._lock = threading.Lock()
@@ -660,10 +667,10 @@ class PartitionPlan:
                 self._changed.notify_all()
 
     def split_older_part(self, part: "CreatedSlice", seen: int, newest: int, oldest: int) -> None:
-        """`part`, having seen `seen` objects created from `oldest` to `newest`, keeps about OBJECTS_PER_SLICE more;
+        """`part`, having seen `seen` objects created from `oldest` to `newest`, keeps about a slice's objects more;
         what is older goes to new slices. That density holds near `oldest` only, so the new slices grow fourfold going
         back: an empty past costs a request per piece, and a piece that meets dense data splits in turn."""
-        length = max(1, OBJECTS_PER_SLICE * max(1, newest - oldest + 1) // seen)
+        length = max(1, self._capture.objects_per_slice * max(1, newest - oldest + 1) // seen)
         cut = oldest - length
         if cut <= part.start:
             return
@@ -863,6 +870,7 @@ def with_change_capture(
     events = connection.requests_of("events", errors_of(definitions["requester"], events_parameters))
     clock = SyncClock(StripeHttp("events", events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
+    slice_size = objects_per_slice(connection.budget.per_second)
     wrapped: List[AbstractStream] = []
     for declarative in declarative_streams:
         parameters = entries[declarative.name]["$parameters"]
@@ -871,13 +879,19 @@ def with_change_capture(
         lists = connection.requests_of(declarative.name, errors_of({**definitions["requester"], "error_handler": own_errors}, parameters))
         objects = connection.requests_of(declarative.name, errors_of(definitions["object_requester"], parameters))
         http = StripeHttp(declarative.name, lists, objects, shared)
-        capture = TableCapture(tables[declarative.name], http, Expansion(http), clock, children_fetcher)
+        capture = TableCapture(tables[declarative.name], http, Expansion(http), clock, children_fetcher, slice_size)
         wrapped.append(
             ChangeCaptureStream(
                 declarative, capture, config, declarative.name in incremental_streams, state_manager, message_repository
             )
         )
     return wrapped
+
+
+def objects_per_slice(requests_per_second: Optional[float]) -> int:
+    """How many objects a slice keeps when it splits, at a budget of `requests_per_second` (None: no budget)."""
+    live_pace = DEFAULT_REQUESTS_PER_SECOND["live"]
+    return int(OBJECTS_PER_SLICE * max(1.0, live_pace / (requests_per_second or live_pace)))
 
 
 def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:

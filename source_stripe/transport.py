@@ -71,7 +71,7 @@ class RequestBudget:
         self._unlimited = per_second is None
         self._ceiling = self._rate = float(per_second or 1)
         self._lock = threading.Lock()
-        # When the latest requests went, oldest first: each its turn, or when it really went if its thread woke late.
+        # The latest requests, oldest first: each [its turn, when it went] (later than its turn if its thread woke late).
         self._sent: Deque[List[float]] = deque(maxlen=max(1, int(self._rate)))
         self._paused_until = 0.0
         self._recovered_until = 0.0
@@ -79,6 +79,11 @@ class RequestBudget:
     @property
     def rate(self) -> float:
         return self._rate
+
+    @property
+    def per_second(self) -> Optional[float]:
+        """The budget as set (None: no budget), whatever 429s have made of its pace."""
+        return None if self._unlimited else self._ceiling
 
     def acquire(self) -> None:
         """Waits for this request's turn."""
@@ -95,18 +100,18 @@ class RequestBudget:
             else:
                 per_release, spacing = 1, 1 / per_second
             sent = self._sent
-            slot = max(now, self._paused_until, sent[-1][0] if sent else now)
+            turn = max(now, self._paused_until, sent[-1][0] if sent else now)
             if len(sent) >= per_second:
-                slot = max(slot, sent[-per_second][0] + 1)
+                # A second after a request really went: had a late one counted from its turn, the requests a second
+                # later reached Stripe in the same second as it (0.05-0.25% 429s, none since).
+                turn = max(turn, sent[-per_second][1] + 1)
             if len(sent) >= per_release:
-                slot = max(slot, sent[-per_release][0] + spacing)
-            went = [slot]
-            sent.append(went)
-        if slot > now:
-            sleep(slot - now)
-            # A thread that woke late (the GIL was busy) counts from when its request really went: counting from its
-            # turn, the requests a second later reached Stripe in the same second as it (0.05-0.25% 429s, now none).
-            went[0] = max(slot, time.monotonic())
+                turn = max(turn, sent[-per_release][0] + spacing)
+            this = [turn, turn]
+            sent.append(this)
+        if turn > now:
+            sleep(turn - now)
+            this[1] = max(turn, time.monotonic())
 
     def rate_limited(self) -> None:
         """Stripe answered 429: requests bunched up on the way, which a short pause lets Stripe's window slide past,

@@ -5,7 +5,9 @@ from email.utils import formatdate
 import pytest
 
 from airbyte_cdk.models import FailureType
+from source_stripe.incremental import objects_per_slice
 from unit_tests.stripe_api import (
+    LIVE_KEY,
     config,
     embedded_list,
     error_messages,
@@ -26,6 +28,11 @@ STRIPE_EPOCH = 1_293_840_000  # no lower bound is sent from there
 DAY = 86_400
 START = "2024-01-01T00:00:00Z"
 START_TS = 1_704_067_200
+
+
+def live_config(**overrides):
+    """Live mode, whose budget splits dense ranges into slices of 2,000 objects (test mode's, 4 times smaller: 8,000)."""
+    return config(api_key=LIVE_KEY, environment="live", **overrides)
 
 
 def customer(key, created, **fields):
@@ -104,7 +111,7 @@ def test_a_dense_range_is_split_among_workers_and_every_object_is_read_once(stri
     dense = [customer(f"{i:04d}", NOW - DAY + i // 2 * 60) for i in range(2_600)]
     serve(dense)
 
-    output = read_incrementally(config(), "customers")
+    output = read_incrementally(live_config(), "customers")
 
     assert sorted(ids_of(output, "customers")) == sorted(c["id"] for c in dense)
     slices = {lower for lower, _ in created_filters(stripe, "customers")}
@@ -114,12 +121,17 @@ def test_a_dense_range_is_split_among_workers_and_every_object_is_read_once(stri
     assert final_state(output, "customers")["created"] == max(c["created"] for c in dense)
 
 
+@pytest.mark.parametrize("requests_per_second, objects", [(97, 2_000), (24, 8_083), (10, 19_400), (None, 2_000)])
+def test_slices_hold_more_objects_the_smaller_the_request_budget_so_fewer_end_on_a_partial_page(requests_per_second, objects):
+    assert objects_per_slice(requests_per_second) == objects
+
+
 @pytest.mark.parametrize("incremental", [True, False], ids=["incremental", "full_refresh"])
 def test_split_slices_of_several_tables_finish_with_the_fewest_workers_allowed(stripe, serve, incremental):
     dense = [customer(f"{i:04d}", NOW - DAY + i * 20) for i in range(1_200)]
     serve(dense)
     stripe.lists("products", [stripe_object("product", id=f"prod_{i:04d}", created=NOW - DAY + i * 20) for i in range(1_200)], NOW)
-    cfg = config(max_concurrency=2)
+    cfg = live_config(max_concurrency=2)
 
     output = read_incrementally(cfg, "customers", "products") if incremental else read(cfg, "customers", "products")
 
