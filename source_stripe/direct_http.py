@@ -24,8 +24,9 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers, se
 
 Timeout = Union[None, float, Tuple[Optional[float], Optional[float]]]
 Connection = Union[http.client.HTTPConnection, http.client.HTTPSConnection]
-# Content-Encoding -> zlib's wbits for it
+# Content-Encoding -> zlib's wbits for it: what ACCEPT_ENCODING asks for
 DECODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 @contextmanager
@@ -115,12 +116,12 @@ class DirectAdapter(BaseAdapter):
 
     def _response(self, request: requests.PreparedRequest, answer: http.client.HTTPResponse, body: bytes) -> requests.Response:
         headers = CaseInsensitiveDict(answer.getheaders())
-        encoding = (headers.get("Content-Encoding") or "").strip().lower()
-        if encoding in DECODINGS and body:
+        encoding = (headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding != "identity" and body:
             try:
                 body = zlib.decompress(body, DECODINGS[encoding])
-            except zlib.error as error:
-                raise requests.exceptions.ContentDecodingError(error, request=request)
+            except (KeyError, zlib.error) as error:
+                raise requests.exceptions.ContentDecodingError(f"{encoding} body: {error!r}", request=request)
         response = requests.Response()
         response.status_code, response.reason, response.headers = answer.status, answer.reason, headers
         response.encoding = get_encoding_from_headers(headers)

@@ -25,7 +25,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.components import retry_reason
-from source_stripe.direct_http import DirectAdapter
+from source_stripe.direct_http import ACCEPT_ENCODING, DirectAdapter
 
 logger = logging.getLogger("airbyte")
 
@@ -154,6 +154,8 @@ class StripeConnection:
         self.headers = CaseInsensitiveDict(
             {**self.session.headers, **requester.get_request_headers(), **requester.get_authenticator().get_auth_header()}
         )
+        # What DirectAdapter decodes: requests would also ask for brotli or zstd wherever their packages are installed.
+        self.headers["Accept-Encoding"] = ACCEPT_ENCODING
         # Proxy, CA bundle and client certificate from the environment, looked up once rather than per request.
         self.settings = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
 

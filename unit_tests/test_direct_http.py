@@ -22,16 +22,16 @@ BODY = b'{"object": "list", "data": [], "has_more": false}'
 
 class Answers(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    gzipped = False
+    encoding = None
     close_after_answer = False
 
     def do_GET(self):
-        body = gzip.compress(BODY) if self.gzipped else BODY
+        body = gzip.compress(BODY) if self.encoding else BODY
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        if self.gzipped:
-            self.send_header("Content-Encoding", "gzip")
+        if self.encoding:
+            self.send_header("Content-Encoding", self.encoding)
         self.end_headers()
         self.wfile.write(body)
         self.close_connection = self.close_after_answer
@@ -110,11 +110,19 @@ def test_an_https_certificate_the_ca_bundle_does_not_vouch_for_is_refused(certif
 
 
 def test_gzipped_answers_arrive_decompressed():
-    server = serving(type("GzippedAnswers", (Answers,), {"gzipped": True}))
+    server = serving(type("GzippedAnswers", (Answers,), {"encoding": "gzip"}))
 
     answer = session_with(DirectAdapter(RecordingFallback())).get(f"http://127.0.0.1:{server.server_port}/v1/customers", timeout=5)
 
     assert answer.json() == {"object": "list", "data": [], "has_more": False}
+    server.shutdown()
+
+
+def test_a_body_in_an_encoding_not_asked_for_is_a_decoding_error_not_garbage():
+    server = serving(type("BrotliClaimingAnswers", (Answers,), {"encoding": "br"}))
+
+    with pytest.raises(requests.exceptions.ContentDecodingError):
+        session_with(DirectAdapter(RecordingFallback())).get(f"http://127.0.0.1:{server.server_port}/v1/customers", timeout=5)
     server.shutdown()
 
 

@@ -40,6 +40,7 @@ def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_
     assert request.headers["Stripe-Version"] == STRIPE_VERSION
     assert request.headers["Authorization"] == f"Bearer {TEST_KEY}"
     assert "Stripe-Account" not in request.headers
+    assert request.headers["Accept-Encoding"] == "gzip, deflate"  # what the connector decodes, whatever is installed
 
 
 def test_listed_records_are_stamped_with_stripes_clock_and_not_deleted(stripe):
