@@ -216,7 +216,9 @@ def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL
     print(f"budget-{mode}, {which}: {figures.records} records, {figures.seconds:.1f} s, latency 300 ± 100 ms, {ceiling} requests/s allowed")
     say("requests/s sustained (middle 80%)", f"{figures.sustained_requests_per_second:.1f}", f">= {0.9 * ceiling:g}")
     say("requests/s over the whole sync", f"{figures.requests_per_second:.1f}", "")
-    say("records/s sustained (middle 80%)", f"{figures.sustained_records_per_second:.0f}", f">= {90 * ceiling:g}")
+    # A child table costs a request per parent however few children it has: the records/s target is for 100 a page.
+    records_target = f">= {90 * ceiling:g}" if streams == TOP_LEVEL_TABLES else "(for the tables without a parent)"
+    say("records/s sustained (middle 80%)", f"{figures.sustained_records_per_second:.0f}", records_target)
     say("records/s over the whole sync", f"{figures.records_per_second:.0f}", "")
     say("429 share of responses", f"{100 * figures.rate_limited / max(figures.requests, 1):.2f} %", "< 1 %")
     say("requests", f"{figures.requests}", f"about {floor} (1 per 100 top-level objects + 1 per parent with children)")
