@@ -14,8 +14,8 @@ incremental, as an Airbyte connection's first sync is; `--full-refresh` measures
 - budget-test-top-level: the same with a test key, on a dataset 2.5 times larger (a minute at 25 requests/s).
 - cpu: no latency and no rate limit, neither at the sandbox nor in the connector (its hidden no_request_budget
   setting, which only a loopback api_base_url may use): records per CPU-second of the connector process itself
-  (user + sys), stdout included, the median of 3 syncs. Then the same syncs at the connector's own budget of 97
-  requests/s, as against Stripe: requests go a tenth of a second apart in groups, and waking up for each group costs
+  (user + sys), stdout included, the median of 3 syncs. Then the same syncs at the connector's own live budget, as
+  against Stripe: requests go a tenth of a second apart in groups, and waking up for each group costs
   CPU of its own. And unlimited again with the connector on one core: its threads take turns holding Python's GIL,
   and turns that move a thread from core to core cost CPU too (the connector does not pin itself: at Stripe's pace
   that gains nothing). cpu-top-level likewise on the tables without a parent.
@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
+from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
 from stripe_sandbox import SandboxProcess, keys  # noqa: E402
 
 PARENTS_OF_CHILDREN = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscription_items"}
@@ -236,7 +237,7 @@ def cpu(size: int, incremental: bool, runs: int, streams: Sequence[str] = ALL_ST
     print(f"cpu, {which}: {unlimited[0].records} records, {unlimited[0].requests} requests, zero latency, {runs} syncs each")
     for figures, target, how in (
         (unlimited, ">= 10000", "no rate limit"),
-        (budgeted, "", "at 97 requests/s"),
+        (budgeted, "", f"at {DEFAULT_REQUESTS_PER_SECOND['live']} requests/s"),
         (one_core, "", "no rate limit, on one core"),
     ):
         per_cpu_second = sorted(run.records_per_cpu_second for run in figures)

@@ -60,7 +60,8 @@ class DirectAdapter(BaseAdapter):
         proxies: Optional[Mapping[str, str]] = None,
     ) -> requests.Response:
         url = urlsplit(request.url)
-        if stream or cert or verify is False or request.method != "GET" or request.body or select_proxy(request.url, proxies):
+        proxied = bool(proxies) and select_proxy(request.url, proxies)
+        if stream or cert or verify is False or request.method != "GET" or request.body or proxied:
             return self._fallback.send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         target = url.path + (f"?{url.query}" if url.query else "")
@@ -96,11 +97,11 @@ class DirectAdapter(BaseAdapter):
         try:
             connection.connect()
         except socket.timeout as error:
-            raise requests.exceptions.ConnectTimeout(error)
+            raise requests.exceptions.ConnectTimeout(error) from error
         except ssl.SSLError as error:
-            raise requests.exceptions.SSLError(error)
+            raise requests.exceptions.SSLError(error) from error
         except OSError as error:
-            raise requests.exceptions.ConnectionError(error)
+            raise requests.exceptions.ConnectionError(error) from error
         connection.sock.settimeout(read_timeout)
         connections[key] = connection
         return connection, False

@@ -5,6 +5,7 @@ import datetime
 import gzip
 import http.server
 import ipaddress
+import socket
 import ssl
 import threading
 
@@ -40,12 +41,24 @@ class Answers(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def serving(handler, tls_context=None):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if tls_context:
-        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+@pytest.fixture
+def serving():
+    """Starts a local server answering with `handler` (over TLS given a server context); all are stopped after the
+    test."""
+    servers = []
+
+    def start(handler, tls_context=None):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls_context:
+            server.socket = tls_context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
@@ -90,63 +103,57 @@ def session_with(adapter):
     return session
 
 
-def test_https_answers_are_read_when_the_certificate_checks_against_the_ca_bundle_given(certificate):
+def test_https_answers_are_read_when_the_certificate_checks_against_the_ca_bundle_given(serving, certificate):
     bundle, context = certificate
     server = serving(Answers, context)
 
     answer = session_with(DirectAdapter(RecordingFallback())).get(f"https://127.0.0.1:{server.server_port}/v1/customers", verify=bundle, timeout=5)
 
     assert (answer.status_code, answer.content) == (200, BODY)
-    server.shutdown()
 
 
-def test_an_https_certificate_the_ca_bundle_does_not_vouch_for_is_refused(certificate):
+def test_an_https_certificate_the_ca_bundle_does_not_vouch_for_is_refused(serving, certificate):
     _, context = certificate
     server = serving(Answers, context)
 
     with pytest.raises(requests.exceptions.SSLError):
         session_with(DirectAdapter(RecordingFallback())).get(f"https://127.0.0.1:{server.server_port}/v1/customers", timeout=5)
-    server.shutdown()
 
 
-def test_gzipped_answers_arrive_decompressed():
+def test_gzipped_answers_arrive_decompressed(serving):
     server = serving(type("GzippedAnswers", (Answers,), {"encoding": "gzip"}))
 
     answer = session_with(DirectAdapter(RecordingFallback())).get(f"http://127.0.0.1:{server.server_port}/v1/customers", timeout=5)
 
     assert answer.json() == {"object": "list", "data": [], "has_more": False}
-    server.shutdown()
 
 
-def test_a_body_in_an_encoding_not_asked_for_is_a_decoding_error_not_garbage():
+def test_a_body_in_an_encoding_not_asked_for_is_a_decoding_error_not_garbage(serving):
     server = serving(type("BrotliClaimingAnswers", (Answers,), {"encoding": "br"}))
 
     with pytest.raises(requests.exceptions.ContentDecodingError):
         session_with(DirectAdapter(RecordingFallback())).get(f"http://127.0.0.1:{server.server_port}/v1/customers", timeout=5)
-    server.shutdown()
 
 
-def test_a_kept_alive_connection_the_server_closed_is_replaced_by_a_new_one():
+def test_a_kept_alive_connection_the_server_closed_is_replaced_by_a_new_one(serving):
     server = serving(type("ClosingAnswers", (Answers,), {"close_after_answer": True}))
     session = session_with(DirectAdapter(RecordingFallback()))
 
     answers = [session.get(f"http://127.0.0.1:{server.server_port}/v1/customers", timeout=5) for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
-    server.shutdown()
 
 
 def test_a_refused_connection_is_a_connection_error_as_with_requests_own_adapter():
-    server = serving(Answers)
-    port = server.server_port
-    server.shutdown()
-    server.server_close()
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
 
     with pytest.raises(requests.exceptions.ConnectionError):
         session_with(DirectAdapter(RecordingFallback())).get(f"http://127.0.0.1:{port}/v1/customers", timeout=5)
 
 
-def test_requests_through_a_proxy_go_through_requests_own_adapter():
+def test_requests_through_a_proxy_go_through_requests_own_adapter(serving):
     server = serving(Answers)
     fallback = RecordingFallback()
     url = f"http://127.0.0.1:{server.server_port}/v1/customers"
@@ -156,4 +163,3 @@ def test_requests_through_a_proxy_go_through_requests_own_adapter():
 
     assert answer.status_code == 200
     assert fallback.sent == [url]
-    server.shutdown()

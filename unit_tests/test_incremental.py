@@ -255,7 +255,7 @@ def test_a_state_that_never_recorded_a_reread_of_running_usage_rereads_it(stripe
     assert final_state(output, "usage_record_summaries")["running_usage"] == NOW
 
 
-def test_a_first_sync_reads_all_running_usage_so_the_next_within_the_interval_does_not(stripe):
+def test_a_first_sync_counts_as_a_read_of_all_running_usage(stripe):
     stripe.lists("subscriptions", [], NOW)
     stripe.lists("events", [], NOW)
 
