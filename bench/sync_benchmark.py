@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
+from source_stripe.incremental import EVENTS_LISTED_LATE_MARGIN  # noqa: E402
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
 from stripe_sandbox import SandboxProcess, keys  # noqa: E402
 
@@ -269,8 +270,9 @@ def no_change(sizes: Sequence[int]) -> None:
                 if refresh_hours is not None:
                     config["running_usage_refresh_hours"] = refresh_hours
                 # The sandbox dates the last events of its history to its very last second, hundreds of them in a
-                # large one; a sync re-reads the second it stopped at, so a minute passes before the first sync.
-                sandbox.advance_clock(60)
+                # large one; a sync replays the events of the margin before it (events can be listed late), so the
+                # margin and a minute pass before the first sync.
+                sandbox.advance_clock(EVENTS_LISTED_LATE_MARGIN + 60)
                 first = run_sync(sandbox, config, incremental=True)
                 sandbox.advance_clock(3600)
                 second = run_sync(sandbox, config, incremental=True, state=first.final_state)

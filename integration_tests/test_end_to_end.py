@@ -73,7 +73,7 @@ def test_check_succeeds_with_a_secret_key(sandbox):
     run = run_connector("check", live_config(sandbox))
 
     assert run.connection_status["status"] == "SUCCEEDED"
-    assert run.connection_status["message"].startswith("The key can read 13 of 13 tables.")
+    assert run.connection_status["message"].startswith("The key can read 13 of 13 tables of its own account in live mode.")
 
 
 def test_check_fails_when_the_key_mode_does_not_match_the_environment(sandbox):

@@ -1,7 +1,8 @@
 """The "Verify Connection" check: is the key valid, can it reach the account, and which tables can it read.
 
-Requests are built from the manifest (base URL, headers, each stream's path, parameters and parent), so the check
-probes exactly what a sync will ask for, with limit=1 and all tables in parallel.
+It never asks for /v1/account, which Stripe refuses to every restricted key whatever it was granted: the first probe
+(events) proves the key and the account. Requests are built from the manifest (base URL, headers, each stream's path,
+parameters and parent), so the check probes exactly what a sync will ask for, with limit=1 and all tables in parallel.
 """
 
 import logging
@@ -16,6 +17,8 @@ from urllib3.util.retry import Retry
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedMapping, InterpolatedString
+
+from source_stripe.config import key_mode
 
 EVENTS_PERMISSION = "Events: Read"
 _PERMISSION_NAME = re.compile(r"'(rak_[a-z_]+)'")
@@ -50,7 +53,7 @@ class TableProbe:
 
 @dataclass
 class ProbeResult:
-    status: str  # readable | forbidden | absent | unverified
+    status: str  # readable | forbidden | absent | unverified | refused (the key or account, not the table)
     first_record: Optional[Mapping[str, Any]] = None
     detail: str = ""
 
@@ -71,23 +74,37 @@ class ConnectionCheck:
         self._probes = [TableProbe.from_stream(stream) for stream in manifest["streams"]]
 
     def run(self) -> AirbyteConnectionStatus:
+        """Stripe's first answer proves the key, its mode and the account: restricted keys may never read
+        /v1/account, so the events list (one object) is asked first and the tables after it."""
         try:
-            account = self._get("account", {})
+            first = self._get("events", {"limit": 1})
         except requests.RequestException as error:
             return self._failed(f"Could not reach Stripe at {self._base_url}: {type(error).__name__}. Check the network and try again.")
-        if account.status_code == 401:
-            return self._failed("Stripe rejected the API key: it is invalid or was revoked. Create a new key in the Stripe dashboard (Developers > API keys).")
-        if account.status_code == 403 and not _permission_named_in(account):
-            return self._failed(
-                f"The key cannot reach the connected account {self._config.get('account_id')}: it does not exist or has "
-                "revoked this platform's access. Check the account ID, or leave it empty to read the key's own account."
-            )
-        if account.status_code >= 500:
-            return self._failed(f"Stripe is failing right now (HTTP {account.status_code}); try again in a few minutes.")
-
+        refusal = self._refusal(first)
+        if refusal:
+            return self._failed(refusal)
+        events = self._probed(first)
         results = self._probe_tables()
-        events = self._probe("events", {"limit": 1})
+        refusal = next((result.detail for result in results.values() if result.status == "refused"), None)
+        if refusal:
+            return self._failed(refusal)
         return self._verdict(results, events)
+
+    def _refusal(self, response: requests.Response) -> Optional[str]:
+        """Why no table at all can be read, when Stripe's answer says so: the key, the account, or Stripe itself."""
+        if response.status_code == 401:
+            return "Stripe rejected the API key: it is invalid or was revoked. Create a new key in the Stripe dashboard (Developers > API keys)."
+        if response.status_code == 403 and _error_code(response) == "account_invalid":
+            account = self._config.get("account_id")
+            if account:
+                return (
+                    f"The key cannot reach the connected account {account}: it does not exist or has revoked this "
+                    "platform's access. Check the account ID, or leave it empty to read the key's own account."
+                )
+            return f"Stripe refused the key access to its own account: {_error_message(response)}"
+        if response.status_code >= 500:
+            return f"Stripe is failing right now (HTTP {response.status_code}); try again in a few minutes."
+        return None
 
     def _probe_tables(self) -> Dict[str, ProbeResult]:
         results: Dict[str, ProbeResult] = {}
@@ -120,6 +137,13 @@ class ConnectionCheck:
             response = self._get(path, params)
         except requests.RequestException as error:
             return ProbeResult("unverified", detail=f"Stripe could not be reached ({type(error).__name__})")
+        refusal = self._refusal(response)
+        if refusal:
+            return ProbeResult("refused", detail=refusal)
+        return self._probed(response, legacy_absent_ok)
+
+    @staticmethod
+    def _probed(response: requests.Response, legacy_absent_ok: bool = False) -> ProbeResult:
         if response.status_code == 403:
             return ProbeResult("forbidden", detail=_permission_named_in(response) or "")
         if response.status_code == 404 and legacy_absent_ok:
@@ -161,13 +185,33 @@ class ConnectionCheck:
                 + ", ".join(sorted({f'"{probes[name].permission}"' for name in forbidden}))
                 + "."
             )
-        summary = f"The key can read {len(readable)} of {len(results)} tables. " + "; ".join(lines) + "."
+        summary = f"The key can read {len(readable)} of {len(results)} tables of {self._whose_account()}. " + "; ".join(lines) + "."
         (self._logger.warning if forbidden else self._logger.info)(summary)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=summary)
+
+    def _whose_account(self) -> str:
+        """Stripe accepted the key, whose prefix (checked against `environment` before any request) is its mode."""
+        account = self._config.get("account_id")
+        mode = key_mode(self._config["api_key"])
+        return f"the connected account {account} in {mode} mode" if account else f"its own account in {mode} mode"
 
     def _failed(self, message: str) -> AirbyteConnectionStatus:
         self._logger.error(message)
         return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+
+
+def _error_code(response: requests.Response) -> Optional[str]:
+    try:
+        return (response.json().get("error") or {}).get("code")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        return (response.json().get("error") or {}).get("message") or f"HTTP {response.status_code}"
+    except (ValueError, AttributeError):
+        return f"HTTP {response.status_code}"
 
 
 def _permission_named_in(response: requests.Response) -> Optional[str]:

@@ -6,7 +6,9 @@ running subscription was last read). A sync of a table then
   1. lists what was created since S less the lookback window (a full refresh: since the start date) in `created`
      slices: one to begin with, which splits its older part off to other workers once its first pages show the range
      is dense; each finished run of slices from the oldest moves S;
-  2. replays the table's events since E, day by day, each day in the order Stripe recorded them.
+  2. replays the table's events since E, day by day, oldest second first; an object with several events in one
+     second (Stripe does not say their order) is fetched as it is now instead. E stays EVENTS_LISTED_LATE_MARGIN
+     behind Stripe's time, since an event can be listed after newer ones.
 Records carry `observed_at` (see components.observed_at), so a destination that keeps the highest value per id keeps
 the current object however list reads, lookback re-reads and events interleave, in one sync or across syncs.
 
@@ -44,7 +46,10 @@ CURSOR_FIELD = "observed_at"
 DAY = 86_400
 EVENTS_RETENTION = 30 * DAY
 # Stripe keeps events 30 days; a position this close to the edge may already have lost its oldest events.
-EVENTS_SAFETY_MARGIN = DAY
+EVENTS_RETENTION_MARGIN = DAY
+# Stripe's event list is eventually consistent: an event can appear seconds after newer ones are listed. The events
+# position stays this far behind Stripe's time at the sync, so an event listed late is replayed by the next sync.
+EVENTS_LISTED_LATE_MARGIN = 5 * 60
 STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
 # A slice that still has more after its first few pages splits off its older part, so a small table costs exactly its
 # pages, a sparse decade a few requests, and a dense day is shared by many workers.
@@ -170,9 +175,12 @@ class SharedPages:
         self._pages: "OrderedDict[str, _SharedPage]" = OrderedDict()
         self._bytes = 0
 
-    def fetch(self, path: str, query: Mapping[str, Any], get: Callable[[], requests.Response]) -> Tuple[bool, int, Any]:
-        """Whether Stripe answered with a page, the page's `observed_at`, and its parsed body."""
-        readers = self._readers.get(list_family(path, query), 0)
+    def fetch(
+        self, path: str, query: Mapping[str, Any], get: Callable[[], requests.Response], family: Optional[Tuple[str, Tuple[Any, ...]]] = None
+    ) -> Tuple[bool, int, Any]:
+        """Whether Stripe answered with a page (or object), its `observed_at`, and its parsed body. `family` says which
+        tables read it alike, by default the tables that page through the list it is a page of."""
+        readers = self._readers.get(family or list_family(path, query), 0)
         if readers < 2:
             return _read_page(get())
         key = f"{path}?{urlencode(sorted(query.items()), doseq=True)}"
@@ -236,6 +244,12 @@ class _SharedPage:
         return self._page
 
 
+def object_family(collection: str) -> Tuple[str, Tuple[Any, ...]]:
+    """The objects of `collection` that tables fetch one by one (an event's object as it is now): every table that scans
+    that collection replays the same events, so asks for the same objects."""
+    return f"{collection}/{{id}}", ()
+
+
 def list_family(path: str, query: Mapping[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
     """Which list a request pages through, whatever the slice, page or parent: its path and the parameters that choose
     the list (subscriptions' status, events' types)."""
@@ -274,13 +288,14 @@ class StripeHttp:
                 return
             starting_after = data[-1]["id"]
 
-    def retrieve(self, path: str) -> Tuple[Optional[MutableMapping[str, Any]], int]:
-        """The object at `path` as the pinned API version renders it, or None when it no longer exists."""
-        response = self._objects.get(path, {})
-        body = parsed_body(response) if response.content else {}
-        if response.status_code == 404 or body.get("deleted"):
-            return None, observed_at(response)
-        return body, observed_at(response)
+    def retrieve(self, collection: str, object_id: str) -> Tuple[Optional[MutableMapping[str, Any]], int]:
+        """The object of `collection` as the pinned API version renders it, or None when it no longer exists (Stripe
+        answers 404, or a deleted stub)."""
+        path = f"{collection}/{object_id}"
+        found, stamp, body = self._shared.fetch(path, {}, lambda: self._objects.get(path, {}), object_family(collection))
+        if not found or body.get("deleted"):
+            return None, stamp
+        return body, stamp
 
     def now_and_events_readable(self) -> Tuple[int, bool]:
         """Stripe's time now, and whether the key may read events (restricted keys may lack "Events: Read")."""
@@ -452,11 +467,13 @@ class CreatedSlice(Partition):
 
 
 class EventWindow(Partition):
-    """The table's events in [start, end) (end None: up to now), replayed in the order Stripe recorded them."""
+    """The table's events in [start, end) (end None: up to now), replayed oldest second first.
+
+    Stripe dates events to the second and does not list one second's events in the order they happened, so the
+    events of one object that share a second are replayed together (records_from_events)."""
 
     def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
         self._capture, self.start, self.end = capture, start, end
-        self.newest_event: Optional[int] = None
 
     def read(self) -> Iterable[Record]:
         table = self._capture.table
@@ -464,9 +481,11 @@ class EventWindow(Partition):
         if self.end is not None:
             params["created[lt]"] = self.end
         events = [event for page, _ in self._capture.http.pages("events", params) for event in page]
-        for event in reversed(events):
-            self.newest_event = max(self.newest_event or 0, event["created"])
-            yield from self._capture.records_from_event(event)
+        same_second: Dict[Tuple[int, str], List[Mapping[str, Any]]] = {}
+        for event in sorted(events, key=lambda event: event["created"]):
+            same_second.setdefault((event["created"], event["data"]["object"]["id"]), []).append(event)
+        for group in same_second.values():
+            yield from self._capture.records_from_events(group)
 
     def to_slice(self) -> Optional[Mapping[str, Any]]:
         return {"events_start": self.start, "events_end": self.end}
@@ -509,7 +528,7 @@ class TableCapture:
         self.table, self.http, self._expansion, self.clock = table, http, expansion, clock
         self.objects_per_slice = objects_per_slice
         self._children_fetcher = children_fetcher
-        self._refetched: Set[str] = set()
+        self._refetched: Dict[str, Future] = {}  # object id -> what _current_records found, fetched once per sync
         self._lock = threading.Lock()
 
     def records_from(self, obj: MutableMapping[str, Any], stamp: int) -> Iterator[Record]:
@@ -535,35 +554,61 @@ class TableCapture:
                 if isinstance(each, Future):
                     each.cancel()
 
-    def records_from_event(self, event: Mapping[str, Any]) -> Iterator[Record]:
+    def records_from_events(self, events: List[Mapping[str, Any]]) -> Iterator[Record]:
+        """The records that events of one object in one second stand for. Events in the pinned API version that all
+        carry the same object (one event, or several for one change, as refund.updated and charge.refund.updated)
+        are the object as it then was. Different versions in a second (their order unknown) or an event in another
+        API version are replaced by the object as it is now, fetched once per sync, with an `observed_at` above
+        that second's events."""
+        event = events[-1]
         obj = event["data"]["object"]
-        stamp = event["created"] * 1000
-        deleted = event["type"].endswith(".deleted") and not event["type"].startswith("customer.subscription.")
-        if event.get("api_version") != PINNED_API_VERSION:
+        if all(e.get("api_version") == PINNED_API_VERSION and e["data"]["object"] == obj for e in events):
+            deleted = any(e["type"].endswith(".deleted") and not e["type"].startswith("customer.subscription.") for e in events)
+            stamp = event["created"] * 1000
+            if deleted and self.table.child is None:
+                yield Record(data=_stamped(obj, stamp, deleted=True), stream_name=self.table.name)
+                return
+            records = list(self.records_from(obj, stamp))
+            yield from records
+            current_ids = {record.data["id"] for record in records}
+        else:
             with self._lock:
-                if obj["id"] in self._refetched:
-                    return
-                self._refetched.add(obj["id"])
-            current, fetched_stamp = self.http.retrieve(f"{self.table.scanned_path}/{obj['id']}")
-            if current is None:
-                obj, deleted = {"id": obj["id"], "object": obj.get("object"), "livemode": obj.get("livemode")}, True
-            else:
-                obj, stamp, deleted = current, fetched_stamp, False
-        if deleted and self.table.child is None:
-            yield Record(data=_stamped(obj, stamp, deleted=True), stream_name=self.table.name)
-            return
-        records = list(self.records_from(obj, stamp))
-        yield from records
+                fetched = self._refetched.get(obj["id"])
+                fetching = fetched is None
+                if fetching:
+                    fetched = self._refetched[obj["id"]] = Future()
+            if fetching:
+                try:
+                    fetched.set_result(self._current_records(obj, max(e["created"] for e in events) * 1000 + 1))
+                except BaseException as error:
+                    fetched.set_exception(error)
+                    raise
+                yield from fetched.result()[0]
+            _, current_ids, stamp = fetched.result()
         if self.table.name == "subscription_items":
-            yield from self._removed_items(event, {record.data["id"] for record in records}, stamp)
+            yield from self._removed_items(events, current_ids, stamp)
 
-    def _removed_items(self, event: Mapping[str, Any], still_there: Set[str], stamp: int) -> Iterator[Record]:
+    def _current_records(self, obj: Mapping[str, Any], at_least: int) -> Tuple[List[Record], Set[str], int]:
+        """`obj` as Stripe has it now: its records, their ids, and their `observed_at` (no lower than `at_least`)."""
+        current, fetched_stamp = self.http.retrieve(self.table.scanned_path, obj["id"])
+        stamp = max(fetched_stamp, at_least)
+        if current is None:
+            gone = {"id": obj["id"], "object": obj.get("object"), "livemode": obj.get("livemode")}
+            records = [] if self.table.child else [Record(data=_stamped(gone, stamp, deleted=True), stream_name=self.table.name)]
+        else:
+            records = list(self.records_from(current, stamp))
+        return records, {record.data["id"] for record in records}, stamp
+
+    def _removed_items(self, events: List[Mapping[str, Any]], still_there: Set[str], stamp: int) -> Iterator[Record]:
         """An update that drops an item from a subscription is that item's deletion. `still_there` are all the
         subscription's items (listed when it embeds only the first page of them)."""
-        before = ((event["data"].get("previous_attributes") or {}).get("items") or {}).get("data") or []
-        for item in before:
-            if item["id"] not in still_there:
-                yield Record(data=_stamped(item, stamp, deleted=True), stream_name=self.table.name)
+        removed: Dict[str, Mapping[str, Any]] = {}
+        for event in events:
+            for item in ((event["data"].get("previous_attributes") or {}).get("items") or {}).get("data") or []:
+                if item["id"] not in still_there:
+                    removed[item["id"]] = item
+        for item in removed.values():
+            yield Record(data=_stamped(item, stamp, deleted=True), stream_name=self.table.name)
 
     def plan(self, state: TableState, config: Mapping[str, Any]) -> "PartitionPlan":
         """This sync's partitions: the `created` range to list, the event windows to replay, and any others."""
@@ -586,14 +631,14 @@ class TableCapture:
         windows = _event_windows(self, state.events, now) if replays_events else []
         if captures_changes and not replays_events:
             # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
-            state.events = now
+            state.events = now - EVENTS_LISTED_LATE_MARGIN
         incremental = state.created is not None
         created_from = max(start, state.created - lookback) if incremental else start
         rereads_usage = self.table.rescans_running_subscriptions and incremental and _running_usage_due(state, config, now)
         extra: List[Partition] = [RunningSubscriptions(self)] if rereads_usage else []
         # A scan from the start reads every subscription's usage too.
         usage_read_at = now if self.table.rescans_running_subscriptions and (rereads_usage or not incremental) else None
-        return PartitionPlan(self, created_from, end, windows, extra, usage_read_at)
+        return PartitionPlan(self, created_from, end, windows, extra, usage_read_at, events_settled=now - EVENTS_LISTED_LATE_MARGIN)
 
 
 def _running_usage_due(state: TableState, config: Mapping[str, Any], now: int) -> bool:
@@ -602,7 +647,7 @@ def _running_usage_due(state: TableState, config: Mapping[str, Any], now: int) -
 
 
 def _replayable(events_position: Optional[int], now: int) -> bool:
-    return events_position is not None and events_position >= now - EVENTS_RETENTION + EVENTS_SAFETY_MARGIN
+    return events_position is not None and events_position >= now - EVENTS_RETENTION + EVENTS_RETENTION_MARGIN
 
 
 def _event_windows(capture: TableCapture, start: int, now: int) -> List[EventWindow]:
@@ -624,7 +669,8 @@ class PartitionPlan:
     that slices split off while they read. Knows which have finished, and so how far the table has been read.
 
     `usage_read_at`, when this sync reads the usage of every running subscription: the time it is read as of, once
-    the `extra` partitions (the running subscriptions), or without them every slice, have finished."""
+    the `extra` partitions (the running subscriptions), or without them every slice, have finished.
+    `events_settled`: how far the events position may move, since later events may not all be listed yet."""
 
     def __init__(
         self,
@@ -634,8 +680,10 @@ class PartitionPlan:
         windows: List["EventWindow"],
         extra: List[Partition],
         usage_read_at: Optional[int] = None,
+        events_settled: Optional[int] = None,
     ) -> None:
         self._capture = capture
+        self._events_settled = events_settled
         self._changed = threading.Condition()
         self.slices = [CreatedSlice(capture, start, end, self)]
         self.windows = windows
@@ -696,7 +744,9 @@ class PartitionPlan:
             read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
             chain = sorted(self.slices, key=lambda s: s.start)
             created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
-            events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: w.newest_event)
+            events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: self._events_settled)
+            if events is not None:
+                events = min(events, self._events_settled)
             usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
             return created, events, self._usage_read_at if usage_read else None
 
@@ -758,7 +808,8 @@ class ChangeCaptureCursor(Cursor):
 
 def _position(parts: List[Any], done: Set[int], start: Callable, end: Callable, newest: Callable) -> Optional[int]:
     """How far the finished prefix of `parts` reaches: the end of the last finished one, or for the open-ended last
-    part the newest time it saw (re-read next time from that same second, so ties there are not lost)."""
+    part as far as `newest` says it has surely read (for slices the newest second seen, re-read next time so ties
+    there are not lost; for events the settled time, see EVENTS_LISTED_LATE_MARGIN)."""
     position = None
     for part in parts:
         if id(part) not in done:
@@ -921,7 +972,7 @@ def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...
     for table in tables:
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
-            families.add(list_family("events", {"types[]": list(table.event_types)}))
+            families.update((list_family("events", {"types[]": list(table.event_types)}), object_family(table.scanned_path)))
         families.update(list_family(path, {}) for path in (table.child.lists if table.child else ()))
         readers.update(families)
     return readers

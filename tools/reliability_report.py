@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "reliability.md"
 SUITES = {
     "Faults, end to end against the sandbox": "integration_tests/test_faults_end_to_end.py",
+    "Stripe's inconvenient behaviours, end to end against the sandbox": "integration_tests/test_stripe_fidelity_end_to_end.py",
     "Stripe's errors, retries and their limits (mocked Stripe)": "unit_tests/test_read_errors.py",
     "Bad input": "unit_tests/test_bad_input.py",
     "Secrets": "integration_tests/test_secrets_end_to_end.py",
@@ -71,7 +72,9 @@ def render(collector: Collector, minutes: float) -> str:
         "Transient faults are retried at most 8 times per request with jittered exponential backoff (about three minutes "
         "in all, waits capped at 60 s, Retry-After at 120 s); every retry is logged as `<table>: retry <n> of <request> "
         "after a <s> s backoff, because <reason>.` A key that loses a permission or is revoked fails the sync with a "
-        "config error naming what to do; the states already emitted let the next sync resume without losing anything.",
+        "config error naming what to do; the states already emitted let the next sync resume without losing anything. "
+        "Where Stripe itself is inconvenient (restricted keys refused /v1/account, one second's events listed out of "
+        "order, events listed late), the sandbox does the same and the connector's answer is tested end to end.",
     ]
     for title, path in SUITES.items():
         lines += ["", f"## {title}", "", f"`{path}`", "", "| case | held | what the connector did | s |", "| --- | --- | --- | --- |"]

@@ -21,8 +21,7 @@ SUBSCRIPTION = stripe_object("subscription", id="sub_probe", items=embedded_list
 SETUP_INTENT = stripe_object("setup_intent", id="seti_probe", latest_attempt="setatt_probe")
 
 
-def serve_account_and_probes(stripe, forbidden=(), events=True, orders_api=True):
-    stripe.answers("account", [{"status_code": 200, "json": stripe_object("account", id="acct_1Test")}])
+def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
     first_record = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT}
     for table in PERMISSIONS:
         query = {"status": "all"} if table == "subscriptions" else {}
@@ -47,17 +46,37 @@ def check(cfg):
 
 
 def test_check_succeeds_when_every_table_and_events_are_readable(stripe):
-    serve_account_and_probes(stripe)
+    serve_probes(stripe)
 
     status = check(config())
 
     assert status.status == Status.SUCCEEDED
-    assert status.message.startswith("The key can read 13 of 13 tables.")
+    assert status.message.startswith("The key can read 13 of 13 tables of its own account in test mode.")
     assert "events: readable" in status.message
 
 
+def test_check_of_a_restricted_key_never_asks_for_the_account_which_stripe_refuses_to_every_restricted_key(stripe):
+    serve_probes(stripe)
+    stripe.answers_error("account", 403, "This is a restricted API key, but the required permissions are not available for use by restricted keys.")
+
+    status = check(config(api_key="rk_live_51UnitTestRestricted0000abcd", environment="live"))
+
+    assert status.status == Status.SUCCEEDED
+    assert status.message.startswith("The key can read 13 of 13 tables of its own account in live mode.")
+    assert stripe.requests_to("account") == []
+
+
+def test_check_names_the_connected_account_it_read(stripe):
+    serve_probes(stripe)
+
+    status = check(config(account_id="acct_1Seller"))
+
+    assert status.message.startswith("The key can read 13 of 13 tables of the connected account acct_1Seller in test mode.")
+    assert all(request.headers["Stripe-Account"] == "acct_1Seller" for request in stripe.requests_to("customers"))
+
+
 def test_check_names_the_dashboard_permission_for_each_table_it_cannot_read(stripe):
-    serve_account_and_probes(stripe, forbidden=("disputes", "refunds"))
+    serve_probes(stripe, forbidden=("disputes", "refunds"))
 
     status = check(config())
 
@@ -68,7 +87,7 @@ def test_check_names_the_dashboard_permission_for_each_table_it_cannot_read(stri
 
 
 def test_check_says_incremental_syncs_need_the_events_permission_to_capture_updates(stripe):
-    serve_account_and_probes(stripe, events=False)
+    serve_probes(stripe, events=False)
 
     status = check(config())
 
@@ -77,7 +96,7 @@ def test_check_says_incremental_syncs_need_the_events_permission_to_capture_upda
 
 
 def test_check_says_order_returns_stays_empty_without_the_legacy_orders_api(stripe):
-    serve_account_and_probes(stripe, orders_api=False)
+    serve_probes(stripe, orders_api=False)
 
     status = check(config())
 
@@ -86,7 +105,7 @@ def test_check_says_order_returns_stays_empty_without_the_legacy_orders_api(stri
 
 
 def test_check_probes_child_tables_through_a_parent_record(stripe):
-    serve_account_and_probes(stripe)
+    serve_probes(stripe)
 
     check(config())
 
@@ -96,7 +115,7 @@ def test_check_probes_child_tables_through_a_parent_record(stripe):
 
 
 def test_check_fails_when_the_key_can_read_no_table(stripe):
-    serve_account_and_probes(stripe, forbidden=tuple(PERMISSIONS))
+    serve_probes(stripe, forbidden=tuple(PERMISSIONS))
 
     status = check(config())
 
@@ -106,7 +125,7 @@ def test_check_fails_when_the_key_can_read_no_table(stripe):
 
 
 def test_check_fails_for_an_invalid_or_revoked_key(stripe):
-    stripe.answers("account", [stripe_error(401, "Invalid API Key provided: sk_test_****")])
+    stripe.answers("events", [stripe_error(401, "Invalid API Key provided: sk_test_****")])
 
     status = check(config())
 
@@ -116,14 +135,33 @@ def test_check_fails_for_an_invalid_or_revoked_key(stripe):
 
 def test_check_fails_when_the_connected_account_cannot_be_reached(stripe):
     stripe.answers(
-        "account",
+        "events",
         [stripe_error(403, "The provided key does not have access to account 'acct_1Gone' (or that account does not exist).", "account_invalid")],
     )
 
     status = check(config(account_id="acct_1Gone"))
 
     assert status.status == Status.FAILED
-    assert "acct_1Gone" in status.message
+    assert status.message.startswith("The key cannot reach the connected account acct_1Gone")
+
+
+def test_check_says_stripe_refused_the_keys_own_account_without_naming_a_connected_one(stripe):
+    stripe.answers("events", [stripe_error(403, "The provided key does not have access to account 'acct_1Own'.", "account_invalid")])
+
+    status = check(config())
+
+    assert status.status == Status.FAILED
+    assert status.message == "Stripe refused the key access to its own account: The provided key does not have access to account 'acct_1Own'."
+
+
+def test_check_fails_when_only_the_tables_reveal_the_connected_account_is_gone(stripe):
+    serve_probes(stripe)
+    stripe.answers_error("customers", 403, "The provided key does not have access to account 'acct_1Gone'.", "account_invalid", limit=1)
+
+    status = check(config(account_id="acct_1Gone"))
+
+    assert status.status == Status.FAILED
+    assert status.message.startswith("The key cannot reach the connected account acct_1Gone")
 
 
 @pytest.mark.parametrize(

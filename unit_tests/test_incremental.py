@@ -5,7 +5,7 @@ from email.utils import formatdate
 import pytest
 
 from airbyte_cdk.models import FailureType
-from source_stripe.incremental import objects_per_slice
+from source_stripe.incremental import EVENTS_LISTED_LATE_MARGIN, objects_per_slice
 from unit_tests.stripe_api import (
     LIVE_KEY,
     config,
@@ -28,6 +28,7 @@ STRIPE_EPOCH = 1_293_840_000  # no lower bound is sent from there
 DAY = 86_400
 START = "2024-01-01T00:00:00Z"
 START_TS = 1_704_067_200
+SETTLED = NOW - EVENTS_LISTED_LATE_MARGIN  # the newest events position a sync at NOW may save
 
 
 def live_config(**overrides):
@@ -74,7 +75,7 @@ def test_first_incremental_sync_reads_all_history_oldest_slice_first_and_saves_b
     slices = created_filters(stripe, "customers")
     assert slices[0][0] == START_TS and slices[-1][1] is None
     assert [lower for lower, _ in slices] == sorted(lower for lower, _ in slices)
-    assert final_state(output, "customers") == {"created": NOW - 100, "events": NOW}
+    assert final_state(output, "customers") == {"created": NOW - 100, "events": SETTLED}
     assert event_requests(stripe) == []
 
 
@@ -303,16 +304,58 @@ def test_changes_and_deletions_from_events_carry_the_event_time(serve):
         False,
     )
     assert (records["cus_gone"]["observed_at"], records["cus_gone"]["is_deleted"]) == ((NOW - 400) * 1000, True)
-    assert final_state(output, "customers") == {"created": NOW - DAY, "events": NOW - 400}
+    assert final_state(output, "customers") == {"created": NOW - DAY, "events": SETTLED}
 
 
-def test_events_of_one_window_are_replayed_oldest_first_so_the_last_change_wins_ties(serve):
-    first, second = customer("twice", 1, name="first"), customer("twice", 1, name="second")
-    serve([], [event("customer.updated", first, NOW - 300, sequence=1), event("customer.updated", second, NOW - 300, sequence=2)])
+def test_events_of_one_window_are_replayed_oldest_first(serve):
+    serve([], [event("customer.updated", customer("twice", 1, name="older"), NOW - 900), event("customer.updated", customer("twice", 1, name="newer"), NOW - 800)])
 
     output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
 
-    assert [record["name"] for record in records_of(output, "customers")] == ["first", "second"]
+    assert [(record["name"], record["observed_at"]) for record in records_of(output, "customers")] == [
+        ("older", (NOW - 900) * 1000),
+        ("newer", (NOW - 800) * 1000),
+    ]
+
+
+@pytest.mark.parametrize("listed_first", ["older", "newer"])
+def test_several_events_of_one_object_in_one_second_are_replaced_by_the_object_fetched_once(stripe, serve, requests_mock, listed_first):
+    # Stripe does not list one second's events in the order they happened: neither order may be trusted.
+    older, newer = customer("twice", 1, name="older"), customer("twice", 1, name="newer")
+    sequence = {"older": 1, "newer": 2} if listed_first == "newer" else {"older": 2, "newer": 1}
+    serve([], [event("customer.updated", older, NOW - 300, sequence=sequence["older"]), event("customer.updated", newer, NOW - 300, sequence=sequence["newer"])])
+    refetch = requests_mock.get(stripe.url("customers/cus_twice"), json=newer, headers={"Date": formatdate(NOW - 300, usegmt=True)})
+
+    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert [(record["name"], record["observed_at"]) for record in records_of(output, "customers")] == [("newer", (NOW - 300) * 1000 + 1)]
+    assert refetch.call_count == 1
+
+
+def test_events_of_one_change_in_one_second_carrying_the_same_object_need_no_fetch(stripe, requests_mock):
+    refund = stripe_object("refund", id="re_1", created=NOW - 500 * DAY, reason="duplicate")
+    stripe.lists("refunds", [], NOW)
+    stripe.lists("events", [event("refund.updated", refund, NOW - 300, sequence=1), event("charge.refund.updated", refund, NOW - 300, sequence=2)], NOW)
+    refetch = requests_mock.get(stripe.url("refunds/re_1"), json=refund)
+
+    output = read_incrementally(config(), "refunds", state={"refunds": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert {(record["id"], record["observed_at"]) for record in records_of(output, "refunds")} == {("re_1", (NOW - 300) * 1000)}
+    assert refetch.call_count == 0
+
+
+def test_the_events_position_stays_a_margin_behind_stripes_time_so_an_event_listed_late_is_replayed(stripe, serve):
+    assert EVENTS_LISTED_LATE_MARGIN >= 120, "Stripe can list an event later than newer ones: a couple of minutes at least"
+    listed_late = event("customer.updated", customer("late", 1, name="listed late"), NOW - 20)
+    on_time = event("customer.updated", customer("on_time", 1, name="on time"), NOW - 10)
+    serve([], [on_time])
+    first = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+    serve([], [listed_late, on_time])
+
+    second = read_incrementally(config(), "customers", state={"customers": final_state(first, "customers")})
+
+    assert final_state(first, "customers")["events"] == SETTLED
+    assert "listed late" in [record["name"] for record in records_of(second, "customers")]
 
 
 def test_a_list_read_is_dated_just_before_an_event_of_the_same_second(serve):
@@ -354,6 +397,47 @@ def test_subscription_items_follow_their_subscriptions_events_and_removed_items_
     ]
 
 
+def test_several_changes_of_a_subscription_in_one_second_leave_its_current_items_and_delete_the_dropped_one(stripe, requests_mock):
+    kept, dropped = stripe_object("subscription_item", id="si_kept", quantity=1), stripe_object("subscription_item", id="si_dropped")
+    changed = {**kept, "quantity": 5}
+    before = stripe_object("subscription", id="sub_1", created=NOW - 500 * DAY, items=embedded_list([kept, dropped]))
+    after_quantity = {**before, "items": embedded_list([changed, dropped])}
+    after_drop = {**before, "items": embedded_list([changed])}
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists(
+        "events",
+        [
+            event("customer.subscription.updated", after_quantity, NOW - 100, sequence=2, previous_attributes={"items": before["items"]}),
+            event("customer.subscription.updated", after_drop, NOW - 100, sequence=1, previous_attributes={"items": after_quantity["items"]}),
+        ],
+        NOW,
+    )
+    requests_mock.get(stripe.url("subscriptions/sub_1"), json=after_drop, headers={"Date": formatdate(NOW, usegmt=True)})
+
+    output = read_incrementally(config(), "subscription_items", state={"subscription_items": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    records = {record["id"]: record for record in records_of(output, "subscription_items")}
+    assert sorted((r["id"], r["is_deleted"], r["observed_at"]) for r in records.values()) == [
+        ("si_dropped", True, NOW * 1000 - 1),
+        ("si_kept", False, NOW * 1000 - 1),
+    ]
+    assert records["si_kept"]["quantity"] == 5
+
+
+def test_a_subscription_fetched_again_for_its_same_second_events_is_fetched_once_for_every_table_reading_it(stripe, requests_mock):
+    subscription = stripe_object("subscription", id="sub_1", created=NOW - 500 * DAY, items=embedded_list([stripe_object("subscription_item", id="si_1")]))
+    stripe.lists("subscriptions", [], NOW)
+    versions = [{**subscription, "metadata": {"version": str(n)}} for n in (1, 2)]
+    stripe.lists("events", [event("customer.subscription.updated", version, NOW - 100, sequence=n) for n, version in enumerate(versions)], NOW)
+    refetch = requests_mock.get(stripe.url("subscriptions/sub_1"), json=subscription, headers={"Date": formatdate(NOW, usegmt=True)})
+    tables = ("subscriptions", "subscription_items", "usage_record_summaries")
+
+    output = read_incrementally(config(), *tables, state={table: {"created": NOW - DAY, "events": NOW - DAY} for table in tables})
+
+    assert ids_of(output, "subscriptions") == ["sub_1"] and ids_of(output, "subscription_items") == ["si_1"]
+    assert refetch.call_count == 1
+
+
 def test_events_older_than_stripes_30_days_make_the_table_read_again_with_a_warning(stripe, serve):
     serve([customer("ancient", START_TS + 1)])
 
@@ -363,7 +447,7 @@ def test_events_older_than_stripes_30_days_make_the_table_read_again_with_a_warn
     assert created_filters(stripe, "customers")[0][0] == START_TS
     assert event_requests(stripe) == []
     assert any("older than the 30 days Stripe keeps events" in warning for warning in warnings_of(output))
-    assert final_state(output, "customers")["events"] == NOW
+    assert final_state(output, "customers")["events"] == SETTLED
 
 
 def test_without_events_permission_new_and_lookback_objects_are_read_and_the_user_is_told_once(stripe, requests_mock):
@@ -406,7 +490,7 @@ def test_where_events_begin_is_saved_before_the_first_record(serve):
 
     kinds = [message.type.value for message in output.records_and_state_messages]
     assert kinds[0] == "STATE"
-    assert output.state_messages[0].state.stream.stream_state.__dict__ == {"events": NOW}
+    assert output.state_messages[0].state.stream.stream_state.__dict__ == {"events": SETTLED}
 
 
 def test_a_sync_stopped_before_its_first_slice_finished_is_read_again_and_its_deletions_replayed(stripe, serve):
@@ -420,7 +504,7 @@ def test_a_sync_stopped_before_its_first_slice_finished_is_read_again_and_its_de
     assert records["cus_kept"]["is_deleted"] is False
     assert records["cus_gone"]["is_deleted"] is True
     assert created_filters(stripe, "customers")[0][0] == START_TS
-    assert final_state(output, "customers") == {"created": NOW - 700 * DAY, "events": NOW - 400}
+    assert final_state(output, "customers") == {"created": NOW - 700 * DAY, "events": SETTLED}
 
 
 def test_a_state_in_the_future_is_read_as_now(stripe, serve):

@@ -18,7 +18,7 @@ from . import keys as keys_module
 from .data import EVENT_WINDOW
 from .spec import TABLE_OBJECTS, Endpoint
 from .state import SandboxState
-from .store import PARENT_TABLES, Dataset, page, sort_key
+from .store import PARENT_TABLES, Dataset, page
 
 PAGING = {"limit", "starting_after", "ending_before", "expand", "created"}
 RANGE_OPS = ("gt", "gte", "lt", "lte")
@@ -212,10 +212,25 @@ class StripeApi:
             )
         query = parse_query(raw_query, endpoint)
         if endpoint.kind == "account":
+            if key.startswith("rk_"):
+                raise self._account_refused_to_restricted_key(key, account_id)
             return Response(200, state.account_objects[account_id], endpoint.template)
         dataset = state.dataset(account_id, mode)
         handler = getattr(self, f"_{endpoint.kind}")
         return Response(200, handler(dataset, endpoint, path, path_args, query), endpoint.template)
+
+    def _account_refused_to_restricted_key(self, key: str, account_id: str) -> ApiError:
+        """Stripe never lets a restricted key read the account, whatever it was granted: older accounts say no
+        permission would do, newer ones name one that no restricted key can be given either."""
+        if self.state.knobs.account_403_names_permission:
+            why = "Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue."
+        else:
+            why = "This is a restricted API key, but the required permissions are not available for use by restricted keys."
+        return ApiError(
+            403,
+            f"The provided key '{keys_module.mask(key)}' does not have the required permissions for this endpoint on "
+            f"account '{account_id}'. {why}",
+        )
 
     # -- endpoints -----------------------------------------------------------------------------
 
@@ -231,7 +246,8 @@ class StripeApi:
 
     def _event(self, dataset: Dataset, endpoint: Endpoint, path: str, args: tuple[str, ...], query: Query):
         event = dataset.events.objects.get(args[0])
-        if event is None or event["created"] < self.state.now - EVENT_WINDOW:
+        now = self.state.now
+        if event is None or event["created"] < now - EVENT_WINDOW or not dataset.events.is_listed(event, now):
             raise _missing("event", args[0], "id")
         return event
 
@@ -254,11 +270,13 @@ class StripeApi:
             raise _invalid("You may only specify one of these parameters: type, types.", "types")
         if types:
             wanted = set(types)
-            accept = lambda event: event["type"] in wanted  # noqa: E731
+            of_type = lambda event: event["type"] in wanted  # noqa: E731
         elif single is not None:
-            accept = lambda event: fnmatchcase(event["type"], single)  # noqa: E731 - Stripe allows "customer.*"
+            of_type = lambda event: fnmatchcase(event["type"], single)  # noqa: E731 - Stripe allows "customer.*"
         else:
-            accept = None
+            of_type = lambda event: True  # noqa: E731
+        log, now = dataset.events, self.state.now
+        accept = of_type if not log.visible_at else lambda event: of_type(event) and log.is_listed(event, now)
         # Stripe keeps 30 days of events; older ones are gone whatever the created filter asks.
         floor = self.state.now - EVENT_WINDOW
         data, has_more = self._page(dataset, dataset.events, dataset.events.order, query, accept, floor=floor)
@@ -284,7 +302,7 @@ class StripeApi:
                     if cursor is None:
                         object_type = "event" if table is dataset.events else TABLE_OBJECTS[table.name]
                         raise _missing(object_type, cursor_id, param, status=400)
-                    cursors[param] = sort_key(cursor)
+                    cursors[param] = table.key(cursor)
             return page(table, keys, limit=limit, created=created, accept=accept, **cursors)
 
     def _filters(self, endpoint: Endpoint, query: Query, skip: str | None) -> Callable[[dict[str, Any]], bool] | None:

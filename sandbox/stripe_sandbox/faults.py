@@ -25,6 +25,8 @@ class Knobs:
     fault_slow: float = 0.0
     slow_seconds: float = 30.0  # how long a "slow" response stalls
     orders_api: bool = False  # serve the legacy /v1/order_returns
+    event_delay_seconds: int = 5  # each new event stays out of /v1/events for a random 0..N seconds, as Stripe's can
+    account_403_names_permission: bool = False  # /v1/account refuses restricted keys naming a permission (newer accounts)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -37,6 +39,8 @@ class Knobs:
         for name, value in values.items():
             kind = type(getattr(self, name))
             setattr(self, name, kind(value))
+        if self.event_delay_seconds < 0:
+            raise ValueError("event_delay_seconds is a number of seconds, 0 or more")
         for name in ("fault_5xx", "fault_reset", "fault_truncate", "fault_slow"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} is a probability between 0 and 1")

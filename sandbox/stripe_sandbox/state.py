@@ -107,7 +107,8 @@ class SandboxState:
                 generator = Generator(
                     self.spec, seed=self.seed, size=account.size, mode=mode, account_id=account_id, now=self.started_at
                 )
-                self._datasets[key] = Dataset(account_id, mode, generator.run(), generator.factory)
+                delay = lambda: self.knobs.event_delay_seconds  # noqa: E731 - the knob may change at any time
+                self._datasets[key] = Dataset(account_id, mode, generator.run(), generator.factory, delay)
             return self._datasets[key]
 
     def set_clock(self, now: int) -> int:

@@ -9,6 +9,7 @@ sees a half-applied change.
 from __future__ import annotations
 
 import bisect
+import random
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from .data import PAYMENT_INTENT_EVENTS, SETUP_INTENT_EVENTS, Generated
 from .factory import MONTH, Factory, subscription_items_list
 from .spec import TABLE_OBJECTS
 
-Key = tuple[int, str]
+Key = tuple  # (created, id), or for events (created, -sequence, id): the id is always last
 
 # Child tables Stripe lists per parent (`?subscription=`, `?setup_intent=`, or in the path).
 PARENT_FIELDS = {
@@ -62,10 +63,13 @@ class Table:
         for obj in objects:
             self.objects[obj["id"]] = obj
             self.versions[obj["id"]] = 1
-        self.order = sorted(sort_key(obj) for obj in self.objects.values())
+        self.order = sorted(self.key(obj) for obj in self.objects.values())
         if self.parent_field:
             for key in self.order:
-                self.children[self.objects[key[1]][self.parent_field]].append(key)
+                self.children[self.objects[key[-1]][self.parent_field]].append(key)
+
+    def key(self, obj: dict[str, Any]) -> Key:
+        return sort_key(obj)
 
     def put(self, obj: dict[str, Any]) -> None:
         old = self.objects.get(obj["id"])
@@ -73,7 +77,7 @@ class Table:
             self._unindex(old)
         self.objects[obj["id"]] = obj
         self.versions[obj["id"]] = self.versions.get(obj["id"], 0) + 1
-        key = sort_key(obj)
+        key = self.key(obj)
         bisect.insort(self.order, key)
         if self.parent_field:
             bisect.insort(self.children[obj[self.parent_field]], key)
@@ -86,7 +90,7 @@ class Table:
         return obj
 
     def _unindex(self, obj: dict[str, Any]) -> None:
-        key = sort_key(obj)
+        key = self.key(obj)
         _discard(self.order, key)
         if self.parent_field:
             _discard(self.children[obj[self.parent_field]], key)
@@ -95,7 +99,34 @@ class Table:
         return self.order if parent is None else self.children.get(parent, [])
 
     def newest_first(self) -> list[dict[str, Any]]:
-        return [self.objects[key[1]] for key in reversed(self.order)]
+        return [self.objects[key[-1]] for key in reversed(self.order)]
+
+
+class EventLog(Table):
+    """Stripe's events, newest first by `created`, which is in whole seconds: the order of one second's events is
+    not the order they happened in. Here each second lists its events oldest first, the order that a connector
+    trusting the list (replaying it backwards) gets most wrong.
+
+    Stripe's event list is also eventually consistent: an event can appear a few seconds after newer ones.
+    `visible_at` holds when each held-back event appears (Dataset.emit, the `event_delay_seconds` knob)."""
+
+    def __init__(self, events: Iterable[dict[str, Any]] = ()):
+        events = list(events)
+        self._sequence = {event["id"]: n for n, event in enumerate(events)}  # generated in the order they happened
+        self.visible_at: dict[str, int] = {}
+        super().__init__("events", events)
+
+    def key(self, obj: dict[str, Any]) -> Key:
+        return (obj["created"], -self._sequence[obj["id"]], obj["id"])
+
+    def add(self, event: dict[str, Any], visible_at: int) -> None:
+        self._sequence[event["id"]] = len(self._sequence)
+        if visible_at > event["created"]:
+            self.visible_at[event["id"]] = visible_at
+        self.put(event)
+
+    def is_listed(self, event: dict[str, Any], now: int) -> bool:
+        return self.visible_at.get(event["id"], 0) <= now
 
 
 def _discard(keys: list[Key], key: Key) -> None:
@@ -136,7 +167,7 @@ def page(
     found: list[dict[str, Any]] = []
     objects = table.objects
     for i in positions:
-        obj = objects[keys[i][1]]
+        obj = objects[keys[i][-1]]
         if accept is None or accept(obj):
             found.append(obj)
             if len(found) > limit:
@@ -151,15 +182,20 @@ def page(
 class Dataset:
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
-    def __init__(self, account_id: str, mode: str, generated: Generated, factory: Factory):
+    def __init__(
+        self, account_id: str, mode: str, generated: Generated, factory: Factory, event_delay: Callable[[], int] = lambda: 0
+    ):
+        """`event_delay()`: how many seconds at most a new event may stay out of the list (the knob's value now)."""
         self.account_id, self.mode = account_id, mode
         self.factory = factory
         self.rng = factory.rng
+        self._event_delay = event_delay
+        self._delay_rng = random.Random(f"stripe-sandbox/event-delays/{account_id}/{mode}")
         self.lock = threading.RLock()
         self.tables = {name: Table(name, objects) for name, objects in generated.tables.items()}
         for name, gone in generated.deleted.items():
             self.tables[name].deleted.update(gone)
-        self.events = Table("events", generated.events)
+        self.events = EventLog(generated.events)
         for table in self.tables.values():
             for object_id in (*table.objects, *table.deleted):
                 factory.claim_id(object_id)
@@ -167,7 +203,9 @@ class Dataset:
             factory.claim_id(event_id)
 
     def _emit(self, now: int, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
-        self.events.put(self.factory.event(now, event_type, obj, previous))
+        longest = self._event_delay()
+        delay = self._delay_rng.randint(0, longest) if longest else 0
+        self.events.add(self.factory.event(now, event_type, obj, previous), visible_at=now + delay)
 
     # -- changes through the admin API ----------------------------------------------------------
 
@@ -199,7 +237,7 @@ class Dataset:
             if object_id not in objects:
                 raise AdminError(400, f"No such {TABLE_OBJECTS[table]}: '{object_id}'")
             return objects[object_id]
-        candidates = [key[1] for key in self.tables[table].order if accept(objects[key[1]])]
+        candidates = [key[-1] for key in self.tables[table].order if accept(objects[key[-1]])]
         if not candidates:
             raise AdminError(400, f"no {table} to attach the new object to; create one first")
         return objects[self.rng.choice(candidates)]
@@ -250,7 +288,7 @@ class Dataset:
 
     def _items_of(self, subscription_id: str) -> dict[str, Any]:
         items = self.tables["subscription_items"]
-        return subscription_items_list(subscription_id, [items.objects[k[1]] for k in items.keys(subscription_id)])
+        return subscription_items_list(subscription_id, [items.objects[k[-1]] for k in items.keys(subscription_id)])
 
     def _refresh_subscription(self, subscription_id: str, now: int) -> None:
         """Re-embed a subscription's items after one of them changed, as Stripe's subscription does."""
@@ -265,7 +303,7 @@ class Dataset:
     def _new_subscription_items(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
         sub = self._pick("subscriptions", fields.pop("subscription", None), lambda s: s["status"] != "canceled")
         taken = {
-            self.tables["subscription_items"].objects[k[1]]["price"]["id"]
+            self.tables["subscription_items"].objects[k[-1]]["price"]["id"]
             for k in self.tables["subscription_items"].keys(sub["id"])
         }
         price = fields.pop("price", None)

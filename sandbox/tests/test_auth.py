@@ -66,7 +66,31 @@ def test_restricted_key_without_permission_gets_403_naming_it(sandbox, client, p
         "request to continue."
     )
     assert restricted.get("/v1/products").status_code == 200
-    assert restricted.get("/v1/account").status_code == 200, "any key may read its account"
+
+
+@pytest.mark.parametrize("connected", [False, True], ids=["own_account", "connected_account"])
+def test_a_restricted_key_may_never_read_the_account_whatever_it_was_granted(api, shared, connected):
+    account = shared.connected_accounts[0] if connected else shared.platform_account
+    restricted = api.using(key=keys.RESTRICTED_TEST, account=account if connected else None)
+
+    error = restricted.error("/v1/account", 403)
+
+    assert error == {
+        "type": "invalid_request_error",
+        "message": f"The provided key 'rk_test_{'*' * 27}abcd' does not have the required permissions for this "
+        f"endpoint on account '{account}'. This is a restricted API key, but the required permissions are not "
+        "available for use by restricted keys.",
+    }
+    assert restricted.get("/v1/customers").status_code == 200, "the same key reads the account's tables"
+
+
+def test_newer_accounts_refuse_the_account_to_restricted_keys_naming_a_permission(sandbox, client):
+    sandbox.set_knobs(account_403_names_permission=True)
+
+    error = client.using(key=keys.RESTRICTED_TEST).error("/v1/account", 403)
+
+    assert "Having the 'rak_accounts_kyc_id_numbers_read' permission would allow" in error["message"]
+    assert client.get("/v1/account").status_code == 200, "a secret key reads its account"
 
 
 def test_live_and_test_keys_see_separate_datasets(api, shared):
