@@ -4,7 +4,7 @@
     python bench/sync_benchmark.py --only cpu memory    # some of them
     python bench/sync_benchmark.py --size 120000        # a larger dataset for the budget scenarios
 
-Scenarios (each a real `source-stripe read` of all 13 tables in a subprocess; the sandbox runs in another). Syncs are
+Scenarios (each a real `source-stripe read` of every table in a subprocess; the sandbox runs in another). Syncs are
 incremental, as an Airbyte connection's first sync is; `--full-refresh` measures full-refresh reads instead:
 - budget-live: Stripe-like latency (300 ± 100 ms), a live key at 100 requests/s: sustained requests/s, records/s,
   share of 429s, and requests per 100 top-level objects.
@@ -45,11 +45,12 @@ sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
 from source_stripe.incremental import EVENTS_LISTED_LATE_MARGIN  # noqa: E402
+from source_stripe.tables import manifest_tables  # noqa: E402
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
 from stripe_sandbox import SandboxProcess, keys  # noqa: E402
 
-PARENTS_OF_CHILDREN = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscription_items"}
-TOP_LEVEL_TABLES = tuple(table for table in ALL_STREAMS if table not in PARENTS_OF_CHILDREN)
+PARENTS_OF_CHILDREN = {table.name: table.parent for table in manifest_tables() if not table.is_top_level}
+TOP_LEVEL_TABLES = tuple(table.name for table in manifest_tables() if table.is_top_level)
 RECORD_MARK = b'{"type":"RECORD"'
 
 
@@ -214,7 +215,7 @@ def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL
         counts = {table: count for table, count in top_level_objects(sandbox, mode).items() if table in streams}
         floor = request_floor(counts, parents_with_children(sandbox, mode) if set(PARENTS_OF_CHILDREN) & set(streams) else 0)
         figures = run_sync(sandbox, config_for(sandbox, mode), incremental, streams=streams)
-    which = "all 13 tables" if streams == ALL_STREAMS else f"the {len(streams)} tables without a parent"
+    which = f"all {len(ALL_STREAMS)} tables" if streams == ALL_STREAMS else f"the {len(streams)} tables without a parent"
     print(f"budget-{mode}, {which}: {figures.records} records, {figures.seconds:.1f} s, latency 300 ± 100 ms, {ceiling} requests/s allowed")
     say("requests/s sustained (middle 80%)", f"{figures.sustained_requests_per_second:.1f}", f">= {0.9 * ceiling:g}")
     say("requests/s over the whole sync", f"{figures.requests_per_second:.1f}", "")
@@ -234,7 +235,7 @@ def cpu(size: int, incremental: bool, runs: int, streams: Sequence[str] = ALL_ST
         unlimited = [run_sync(sandbox, unlimited_config, incremental, streams=streams) for _ in range(runs)]
         budgeted = [run_sync(sandbox, config_for(sandbox, "live"), incremental, streams=streams) for _ in range(runs)]
         one_core = [run_sync(sandbox, unlimited_config, incremental, streams=streams, one_core=True) for _ in range(runs)]
-    which = "all 13 tables" if streams == ALL_STREAMS else f"the {len(streams)} tables without a parent"
+    which = f"all {len(ALL_STREAMS)} tables" if streams == ALL_STREAMS else f"the {len(streams)} tables without a parent"
     print(f"cpu, {which}: {unlimited[0].records} records, {unlimited[0].requests} requests, zero latency, {runs} syncs each")
     for figures, target, how in (
         (unlimited, ">= 10000", "no rate limit"),

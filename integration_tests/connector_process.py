@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
-ALL_STREAMS = (
-    "customers", "products", "prices", "shipping_rates", "subscription_items", "payment_intents", "refunds",
-    "disputes", "subscriptions", "setup_intents", "setup_attempts", "order_returns", "usage_record_summaries",
-)  # fmt: skip
+from source_stripe.tables import table_names
+
+ALL_STREAMS = table_names()
 ENTRY_POINT = [sys.executable, "-m", "source_stripe.run"]
 
 

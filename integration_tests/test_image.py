@@ -70,7 +70,7 @@ def test_check_fails_with_one_sentence_for_an_unknown_key(image, sandbox):
     assert "rejected the API key" in run.connection_status["message"]
 
 
-def test_discover_offers_all_thirteen_tables_incrementally_on_observed_at(image, sandbox):
+def test_discover_offers_every_table_incrementally_on_observed_at(image, sandbox):
     run = run_connector("discover", live_config(sandbox), image=image)
 
     assert run.exit_code == 0, run.stderr

@@ -145,7 +145,7 @@ def create_recent_objects_whose_changes_emit_no_event(sandbox):
 
 
 def change_every_table(sandbox, recent, days_between_changes=1):
-    """Creates, updates and (where Stripe can) deletes objects in all 13 tables, one change a second, with a day in
+    """Creates, updates and (where Stripe can) deletes objects in every table, one change a second, with a day in
     between the two halves so the changes span more than one day of events. Returns the ids deleted per table."""
     truth = sandbox.truth(mode="live")
     pick = Picker(truth)
@@ -278,7 +278,7 @@ def create_recent_objects_in_every_table(sandbox):
 
 def test_incremental_syncs_without_events_permission_still_equal_stripe_within_the_lookback_window(sandbox):
     recent, spare_price = create_recent_objects_in_every_table(sandbox)
-    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, list(ALL_STREAMS))  # all 13 tables; "events" is a grant of its own
+    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, list(ALL_STREAMS))  # every table; "events" is a grant of its own
     config = live_config(sandbox, api_key=keys.RESTRICTED_LIVE)
     first = sync(config)
     assert all("events" not in state["stream"]["stream_state"] for state in first.final_state())

@@ -5,7 +5,7 @@ Writes, relative to the repo root:
   source_stripe/schemas/<stream>.json               stream JSON schemas
   sandbox/stripe_sandbox/generated/examples.json    Stripe's example object per resource
   sandbox/stripe_sandbox/generated/endpoints.json   accepted query/path parameters per GET endpoint
-  docs/erd/stripe.dbml                              the 13 tables and their references, for dbdiagram.io / dbdocs
+  docs/erd/stripe.dbml                              the tables and their references, for dbdiagram.io / dbdocs
   docs/erd/stripe.svg                               that diagram drawn, for the user guide (docs/stripe.md)
 
 The outputs are committed; unit_tests/test_generated_files_match_openapi.py regenerates them and
@@ -23,6 +23,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from source_stripe.tables import manifest_tables
+
 # The connector sends this as Stripe-Version, so the schemas must describe exactly this version.
 STRIPE_API_VERSION = "2023-08-16"
 # The last published description that still has the legacy Orders API (order_return).
@@ -30,79 +32,16 @@ LEGACY_API_VERSION = "2020-08-27"
 
 CURRENT, LEGACY = "current", "legacy"
 
-# stream name -> (Stripe component schema, which description it comes from)
-STREAM_COMPONENTS: dict[str, tuple[str, str]] = {
-    "customers": ("customer", CURRENT),
-    "products": ("product", CURRENT),
-    "prices": ("price", CURRENT),
-    "shipping_rates": ("shipping_rate", CURRENT),
-    "subscription_items": ("subscription_item", CURRENT),
-    "payment_intents": ("payment_intent", CURRENT),
-    "refunds": ("refund", CURRENT),
-    "disputes": ("dispute", CURRENT),
-    "subscriptions": ("subscription", CURRENT),
-    "setup_intents": ("setup_intent", CURRENT),
-    "setup_attempts": ("setup_attempt", CURRENT),
-    "usage_record_summaries": ("usage_record_summary", CURRENT),
-    "order_returns": ("order_return", LEGACY),
-}
+# Objects the sandbox and the unit tests build responses from besides the tables'. Stripe has no deleted_price.
+OTHER_EXAMPLE_OBJECTS = ("account", "charge", "deleted_customer", "deleted_product", "deleted_subscription_item", "event", "payment_method", "plan")
 
-# Objects the sandbox and the unit tests build responses from. Stripe has no deleted_price.
-EXAMPLE_OBJECTS: dict[str, str] = {
-    **{component: source for component, source in STREAM_COMPONENTS.values()},
-    "account": CURRENT,
-    "charge": CURRENT,
-    "deleted_customer": CURRENT,
-    "deleted_product": CURRENT,
-    "deleted_subscription_item": CURRENT,
-    "event": CURRENT,
-    "payment_method": CURRENT,
-    "plan": CURRENT,
-}
-
-# GET endpoints the sandbox serves, as spelled in the descriptions.
-ENDPOINTS: dict[str, str] = {
-    "/v1/account": CURRENT,
-    "/v1/customers": CURRENT,
-    "/v1/customers/{customer}": CURRENT,
-    "/v1/disputes": CURRENT,
-    "/v1/disputes/{dispute}": CURRENT,
-    "/v1/events": CURRENT,
-    "/v1/events/{id}": CURRENT,
-    "/v1/payment_intents": CURRENT,
-    "/v1/payment_intents/{intent}": CURRENT,
-    "/v1/prices": CURRENT,
-    "/v1/prices/{price}": CURRENT,
-    "/v1/products": CURRENT,
-    "/v1/products/{id}": CURRENT,
-    "/v1/refunds": CURRENT,
-    "/v1/refunds/{refund}": CURRENT,
-    "/v1/setup_attempts": CURRENT,
-    "/v1/setup_intents": CURRENT,
-    "/v1/setup_intents/{intent}": CURRENT,
-    "/v1/shipping_rates": CURRENT,
-    "/v1/shipping_rates/{shipping_rate_token}": CURRENT,
-    "/v1/subscription_items": CURRENT,
-    "/v1/subscription_items/{item}": CURRENT,
-    "/v1/subscription_items/{subscription_item}/usage_record_summaries": CURRENT,
-    "/v1/subscriptions": CURRENT,
-    "/v1/subscriptions/{subscription_exposed_id}": CURRENT,
-    "/v1/order_returns": LEGACY,
-    "/v1/order_returns/{id}": LEGACY,
-}
+# GET endpoints the sandbox serves besides the tables' lists and retrieves, as spelled in the descriptions.
+OTHER_ENDPOINTS = ("/v1/account", "/v1/events", "/v1/events/{id}")
 
 SCHEMAS_DIR = Path("source_stripe/schemas")
 GENERATED_DIR = Path("sandbox/stripe_sandbox/generated")
 ERD_DIR = Path("docs/erd")
 
-# The user guide's two groups: dimensions describe who and what; facts record what happened.
-TABLE_GROUPS: dict[str, tuple[str, ...]] = {
-    "dimensions": ("customers", "products", "prices", "shipping_rates", "subscription_items"),
-    "facts": (
-        "payment_intents", "refunds", "disputes", "subscriptions", "setup_intents", "setup_attempts",
-        "order_returns", "usage_record_summaries",
-    ),
-}  # fmt: skip
 # References Stripe describes as plain ID strings rather than expandable fields, so the description cannot reveal
 # them; every other reference between the tables comes from the fields' x-expansionResources.
 PLAIN_ID_REFERENCES: dict[tuple[str, str], str] = {
@@ -116,6 +55,40 @@ NULL = {"type": "null"}
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OPENAPI_DIR = REPO_ROOT.parent / "shared" / "stripe-openapi"
+
+
+def stream_components(sources: dict[str, Source]) -> dict[str, tuple[str, str]]:
+    """Each table's Stripe object, as its manifest entry names it, and the description it comes from: the current one,
+    or the legacy one for an object Stripe has since removed."""
+    return {
+        table.name: (table.stripe_object, CURRENT if table.stripe_object in sources[CURRENT].components else LEGACY)
+        for table in manifest_tables()
+    }
+
+
+def table_groups() -> dict[str, list[str]]:
+    """The user guide's groups, as the tables' manifest entries name them: dimensions describe who and what; facts
+    record what happened."""
+    groups: dict[str, list[str]] = {}
+    for table in manifest_tables():
+        groups.setdefault(table.group, []).append(table.name)
+    return groups
+
+
+def endpoints(sources: dict[str, Source]) -> dict[str, str]:
+    """The GET endpoints the sandbox serves, each with the description it comes from: every table's list, as its
+    manifest entry's path says, and the retrieve of its objects where Stripe has one."""
+    found = {path: CURRENT for path in OTHER_ENDPOINTS}
+    for table, (_, which) in stream_components(sources).items():
+        paths = sources[which].spec["paths"]
+        template = re.sub(r"\{\{[^}]*\}\}", "{}", "/v1/" + next(t.path for t in manifest_tables() if t.name == table))
+        shape = re.escape(template).replace(r"\{\}", r"\{[^}]+\}")
+        listed = [path for path in paths if re.fullmatch(shape, path) and "get" in paths[path]]
+        retrieved = [path for path in paths if re.fullmatch(shape + r"/\{[^}/]+\}", path) and "get" in paths[path]]
+        if len(listed) != 1:
+            raise SystemExit(f"{table}: its manifest path {template} matches no list in Stripe's description")
+        found.update({path: which for path in (*listed, *retrieved[:1])})
+    return dict(sorted(found.items()))
 
 
 class Source:
@@ -246,12 +219,13 @@ def stream_schema(component: str, source: Source) -> dict:
 def _write_schemas(sources: dict[str, Source], out_root: Path) -> list[Path]:
     return [
         _dump(stream_schema(component, sources[which]), out_root / SCHEMAS_DIR / f"{stream}.json")
-        for stream, (component, which) in STREAM_COMPONENTS.items()
+        for stream, (component, which) in stream_components(sources).items()
     ]
 
 
 def _write_examples(sources: dict[str, Source], out_root: Path) -> list[Path]:
-    objects = {name: sources[which].fixtures[name] for name, which in EXAMPLE_OBJECTS.items()}
+    wanted = {**dict(stream_components(sources).values()), **{name: CURRENT for name in OTHER_EXAMPLE_OBJECTS}}
+    objects = {name: sources[which].fixtures[name] for name, which in sorted(wanted.items())}
     examples = {"api_version": STRIPE_API_VERSION, "objects": objects}
     return [_dump(examples, out_root / GENERATED_DIR / "examples.json")]
 
@@ -274,15 +248,16 @@ def _endpoint(path: str, source: Source) -> dict:
 
 
 def _write_endpoints(sources: dict[str, Source], out_root: Path) -> list[Path]:
-    endpoints = {path: _endpoint(path, sources[which]) for path, which in ENDPOINTS.items()}
-    return [_dump(endpoints, out_root / GENERATED_DIR / "endpoints.json")]
+    served = {path: _endpoint(path, sources[which]) for path, which in endpoints(sources).items()}
+    return [_dump(served, out_root / GENERATED_DIR / "endpoints.json")]
 
 
 def _references(sources: dict[str, Source]) -> list[tuple[str, str, str]]:
-    """(table, column, referenced table) for every field that holds the id of another of the 13 tables."""
-    table_of = {component: stream for stream, (component, _) in STREAM_COMPONENTS.items()}
+    """(table, column, referenced table) for every field that holds the id of another of the tables."""
+    components = stream_components(sources)
+    table_of = {component: stream for stream, (component, _) in components.items()}
     found = []
-    for stream, (component, which) in STREAM_COMPONENTS.items():
+    for stream, (component, which) in components.items():
         for column, node in sources[which].components[component]["properties"].items():
             expandable = [n for n in (node, *node.get("anyOf", [])) if "x-expansionResources" in n]
             targets = [
@@ -331,9 +306,9 @@ GROUP_COLOURS = {"dimensions": "#2E6DB4", "facts": "#C0632B"}
 
 
 def erd_dbml(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -> str:
-    group_of = {table: group for group, tables in TABLE_GROUPS.items() for table in tables}
+    group_of = {table: group for group, tables in table_groups().items() for table in tables}
     lines = [
-        "// The 13 tables of source-stripe and the references between them.",
+        f"// The {len(schemas)} tables of source-stripe and the references between them.",
         f"// Generated by tools/generate_from_openapi.py from Stripe's OpenAPI description (API {STRIPE_API_VERSION}): do not edit.",
         "",
         "Project source_stripe {",
@@ -344,8 +319,7 @@ def erd_dbml(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -
         ),
         "}",
     ]
-    for table in STREAM_COMPONENTS:
-        schema = schemas[table]
+    for table, schema in schemas.items():
         lines += ["", f"Table {table} [headercolor: {GROUP_COLOURS[group_of[table]]}] {{"]
         for column, prop in schema["properties"].items():
             settings = ["pk"] if column == "id" else (["not null"] if "null" not in _types(prop) and "anyOf" not in prop else [])
@@ -356,7 +330,7 @@ def erd_dbml(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -
         lines += ["", "  Note: " + _dbml_string(_first_sentence(schema["description"], limit=300)), "}"]
     lines.append("")
     lines += [f"Ref: {table}.{_dbml_name(column)} > {target}.id" for table, column, target in references]
-    for group, tables in TABLE_GROUPS.items():
+    for group, tables in table_groups().items():
         lines += ["", f"TableGroup {group} {{", *(f"  {table}" for table in tables), "}"]
     return "\n".join(lines) + "\n"
 
@@ -416,7 +390,7 @@ def _gaps(boxes: dict[str, dict], columns: list[float]) -> list[float]:
 
 
 def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -> str:
-    group_of = {table: group for group, tables in TABLE_GROUPS.items() for table in tables}
+    group_of = {table: group for group, tables in table_groups().items() for table in tables}
     boxes: dict[str, dict] = {}
     x = MARGIN + LOOP
     for tables in ERD_COLUMNS:
@@ -441,7 +415,7 @@ def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) ->
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{canvas_w}" height="{canvas_h}" viewBox="0 0 {canvas_w} {canvas_h}" '
         f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="{FONT_SIZE}">',
         f'<rect width="{canvas_w}" height="{canvas_h}" fill="#ffffff"/>',
-        f'<text x="{MARGIN}" y="34" font-size="20" font-weight="bold" fill="#1a1a1a">source-stripe: 13 tables '
+        f'<text x="{MARGIN}" y="34" font-size="20" font-weight="bold" fill="#1a1a1a">source-stripe: {len(schemas)} tables '
         f"(Stripe API {STRIPE_API_VERSION})</text>",
         f'<text x="{MARGIN}" y="58" fill="#555555">Key, references, creation time and cursor of each table; '
         "every column is in docs/erd/stripe.dbml.</text>",
@@ -498,7 +472,7 @@ def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) ->
 
 
 def _write_erd(sources: dict[str, Source], out_root: Path) -> list[Path]:
-    schemas = {stream: stream_schema(component, sources[which]) for stream, (component, which) in STREAM_COMPONENTS.items()}
+    schemas = {stream: stream_schema(component, sources[which]) for stream, (component, which) in stream_components(sources).items()}
     references = _references(sources)
     written = []
     for name, text in (("stripe.dbml", erd_dbml(schemas, references)), ("stripe.svg", erd_svg(schemas, references))):

@@ -22,6 +22,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read as _read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_stripe import SourceStripe
+from source_stripe.tables import table_names
 
 API = "https://api.stripe.com/v1/"
 # Recognisable, so a test can prove it never leaks into any output.
@@ -29,10 +30,7 @@ TEST_KEY = "sk_test_51UnitTestKeyNeverPrintMe9z8y7x6w"
 LIVE_KEY = "sk_live_" "51UnitTestLiveKeyNeverPrintMe1a2b3c"  # split so secret scanners pass this fake
 STRIPE_VERSION = "2023-08-16"
 
-ALL_STREAMS = (
-    "customers", "products", "prices", "shipping_rates", "subscription_items", "payment_intents", "refunds",
-    "disputes", "subscriptions", "setup_intents", "setup_attempts", "order_returns", "usage_record_summaries",
-)  # fmt: skip
+ALL_STREAMS = table_names()
 
 _EXAMPLES_FILE = Path(__file__).parents[1] / "sandbox" / "stripe_sandbox" / "generated" / "examples.json"
 _EXAMPLES: Dict[str, Any] = json.loads(_EXAMPLES_FILE.read_text())["objects"]

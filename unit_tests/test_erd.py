@@ -1,19 +1,18 @@
-"""The committed ERD (docs/erd/stripe.dbml and its picture) shows all 13 tables in their two groups and the
+"""The committed ERD (docs/erd/stripe.dbml and its picture) shows every table in its manifest group and the
 references a warehouse joins them on."""
 
 import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+from source_stripe.tables import manifest_tables
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBML = (REPO_ROOT / "docs" / "erd" / "stripe.dbml").read_text(encoding="utf-8")
 SVG = ElementTree.parse(REPO_ROOT / "docs" / "erd" / "stripe.svg").getroot()
 
-DIMENSIONS = {"customers", "products", "prices", "shipping_rates", "subscription_items"}
-FACTS = {
-    "payment_intents", "refunds", "disputes", "subscriptions", "setup_intents", "setup_attempts", "order_returns",
-    "usage_record_summaries",
-}  # fmt: skip
+DIMENSIONS = {table.name for table in manifest_tables() if table.group == "dimensions"}
+FACTS = {table.name for table in manifest_tables() if table.group == "facts"}
 JOINS = {
     "payment_intents.customer > customers.id",
     "subscriptions.customer > customers.id",

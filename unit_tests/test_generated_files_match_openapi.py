@@ -8,6 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from source_stripe.tables import manifest_tables
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_PATH = REPO_ROOT / "tools" / "generate_from_openapi.py"
 
@@ -18,7 +20,8 @@ _spec.loader.exec_module(generator)
 
 SCHEMAS_DIR = REPO_ROOT / generator.SCHEMAS_DIR
 EXAMPLES_PATH = REPO_ROOT / generator.GENERATED_DIR / "examples.json"
-STREAMS = sorted(generator.STREAM_COMPONENTS)
+OBJECTS = {table.name: table.stripe_object for table in manifest_tables()}
+STREAMS = sorted(OBJECTS)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +69,7 @@ def test_stream_schema_is_self_contained_permissive_draft7(stream: str) -> None:
 
 @pytest.mark.parametrize("stream", STREAMS)
 def test_stripe_example_objects_validate_against_their_stream_schema(stream: str) -> None:
-    component, _ = generator.STREAM_COMPONENTS[stream]
-    example = json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))["objects"][component]
+    example = json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))["objects"][OBJECTS[stream]]
     errors = [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in jsonschema.Draft7Validator(_schema(stream)).iter_errors(example)

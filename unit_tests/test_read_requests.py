@@ -2,6 +2,8 @@
 
 import pytest
 
+from source_stripe.tables import manifest_tables
+
 from unit_tests.stripe_api import (
     STRIPE_VERSION,
     TEST_KEY,
@@ -15,28 +17,19 @@ from unit_tests.stripe_api import (
     stripe_object,
 )
 
-TOP_LEVEL_TABLES = {
-    "customers": "customer",
-    "products": "product",
-    "prices": "price",
-    "shipping_rates": "shipping_rate",
-    "payment_intents": "payment_intent",
-    "refunds": "refund",
-    "disputes": "dispute",
-    "setup_intents": "setup_intent",
-    "order_returns": "order_return",
-}
+TOP_LEVEL_TABLES = [table for table in manifest_tables() if table.is_top_level]
 
 
-@pytest.mark.parametrize("table, kind", TOP_LEVEL_TABLES.items())
-def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_key(stripe, table, kind):
-    stripe.serves_list(table, objects(kind, 3, kind))
+@pytest.mark.parametrize("table", TOP_LEVEL_TABLES, ids=lambda table: table.name)
+def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_key(stripe, table):
+    kind = table.stripe_object
+    stripe.serves_list(table.path, objects(kind, 3, kind), **table.parameters)
 
-    output = read(config(), table)
+    output = read(config(), table.name)
 
-    assert ids_of(output, table) == [f"{kind}_0000", f"{kind}_0001", f"{kind}_0002"]
-    (request,) = stripe.requests_to(table)
-    assert request.qs == {"limit": ["100"]}
+    assert ids_of(output, table.name) == [f"{kind}_0000", f"{kind}_0001", f"{kind}_0002"]
+    (request,) = stripe.requests_to(table.path)
+    assert request.qs == {"limit": ["100"], **{name: [value] for name, value in table.parameters.items()}}
     assert request.headers["Stripe-Version"] == STRIPE_VERSION
     assert request.headers["Authorization"] == f"Bearer {TEST_KEY}"
     assert "Stripe-Account" not in request.headers
@@ -146,10 +139,10 @@ def test_usage_record_summaries_are_read_for_metered_subscription_items_only(str
     assert stripe.requests_to("subscription_items/si_licensed/usage_record_summaries") == []
 
 
-def test_all_thirteen_tables_sync_together(stripe):
-    for table, kind in TOP_LEVEL_TABLES.items():
-        if table != "setup_intents":
-            stripe.serves_list(table, objects(kind, 2, kind))
+def test_every_table_syncs_together(stripe):
+    for table in TOP_LEVEL_TABLES:
+        if table.name not in ("setup_intents", "subscriptions"):  # served below, with children
+            stripe.serves_list(table.path, objects(table.stripe_object, 2, table.stripe_object), **table.parameters)
     stripe.serves_list("setup_intents", objects("setup_intent", 1, "seti", latest_attempt="setatt_0000"))
     stripe.serves_list(
         "subscriptions", [stripe_object("subscription", items=embedded_list(objects("subscription_item", 1, "si")))], status="all"
@@ -159,8 +152,7 @@ def test_all_thirteen_tables_sync_together(stripe):
     output = read(config())
 
     assert error_messages(output) == []
-    assert {message.record.stream for message in output.records} == set(TOP_LEVEL_TABLES) | {
-        "subscriptions",
+    assert {message.record.stream for message in output.records} == {table.name for table in TOP_LEVEL_TABLES} | {
         "subscription_items",
         "setup_attempts",
     }

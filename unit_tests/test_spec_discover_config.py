@@ -58,7 +58,7 @@ def test_spec_asks_for_the_setup_fields_in_the_order_of_the_setup_steps():
     assert all(properties[name]["description"] and properties[name]["title"] for name in properties)
 
 
-def test_discover_offers_exactly_the_thirteen_tables_keyed_by_id():
+def test_discover_offers_exactly_the_manifests_tables_keyed_by_id():
     streams = {stream.name: stream for stream in run("discover", config()).catalog.catalog.streams}
 
     assert sorted(streams) == sorted(ALL_STREAMS)
