@@ -20,7 +20,9 @@ class TableEntry:
     stripe_object: str  # the Stripe object its schema and records are
     group: str  # "dimensions" (who and what) or "facts" (what happened)
     permission: str  # the dashboard permission a restricted key needs
+    permission_id: str  # that permission as Stripe names it in a 403
     parent: Optional[str]  # the table whose objects its rows are found through, for a child table
+    parent_field: Optional[str]  # how its list names the parent (?subscription=…, or a part of its path)
 
     @property
     def is_top_level(self) -> bool:
@@ -49,7 +51,9 @@ def _table(entry: Mapping[str, Any]) -> TableEntry:
         stripe_object=parameters["stripe_object"],
         group=parameters["group"],
         permission=parameters["permission"],
+        permission_id=parameters["permission_id"],
         parent=_referenced(parents[0]["stream"]) if parents else None,
+        parent_field=parents[0]["partition_field"] if parents else None,
     )
 
 

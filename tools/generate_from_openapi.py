@@ -5,6 +5,7 @@ Writes, relative to the repo root:
   source_stripe/schemas/<stream>.json               stream JSON schemas
   sandbox/stripe_sandbox/generated/examples.json    Stripe's example object per resource
   sandbox/stripe_sandbox/generated/endpoints.json   accepted query/path parameters per GET endpoint
+  sandbox/stripe_sandbox/generated/tables.json      the tables the sandbox serves: object, permission, parent
   docs/erd/stripe.dbml                              the tables and their references, for dbdiagram.io / dbdocs
   docs/erd/stripe.svg                               that diagram drawn, for the user guide (docs/stripe.md)
 
@@ -228,6 +229,23 @@ def _write_examples(sources: dict[str, Source], out_root: Path) -> list[Path]:
     objects = {name: sources[which].fixtures[name] for name, which in sorted(wanted.items())}
     examples = {"api_version": STRIPE_API_VERSION, "objects": objects}
     return [_dump(examples, out_root / GENERATED_DIR / "examples.json")]
+
+
+def _write_tables(sources: dict[str, Source], out_root: Path) -> list[Path]:
+    """The tables as the manifest states them, in its order, for the sandbox (which never reads the connector)."""
+    tables = {
+        table.name: {
+            "object": table.stripe_object,
+            "permission": table.permission_id,
+            "parent": table.parent,
+            "parent_field": table.parent_field,
+        }
+        for table in manifest_tables()
+    }
+    path = out_root / GENERATED_DIR / "tables.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tables, indent=2) + "\n", encoding="utf-8")  # not sorted: the manifest's order
+    return [path]
 
 
 def _endpoint(path: str, source: Source) -> dict:
@@ -507,7 +525,7 @@ def generate(
         ),
     }
     written: list[Path] = []
-    for write in (_write_schemas, _write_examples, _write_endpoints, _write_erd):
+    for write in (_write_schemas, _write_examples, _write_endpoints, _write_tables, _write_erd):
         written += write(sources, out_root)
     return written
 

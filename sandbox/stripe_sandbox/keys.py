@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .spec import TABLES
+from .spec import TABLE_FACTS, TABLES
 
 # Live-mode keys are split so secret scanners, which rightly flag live keys in commits, pass these known fakes.
 SECRET_LIVE = "sk_live_" "51SandboxLiveKey00000000000000"
@@ -23,23 +23,8 @@ KEYS = {
     "restricted_test": RESTRICTED_TEST,
 }
 
-# The permission Stripe names in its 403 message when a restricted key cannot read a table.
-PERMISSIONS = {
-    "customers": "rak_customer_read",
-    "products": "rak_product_read",
-    "prices": "rak_plan_read",
-    "shipping_rates": "rak_shipping_rate_read",
-    "subscriptions": "rak_subscription_read",
-    "subscription_items": "rak_subscription_read",
-    "payment_intents": "rak_payment_intent_read",
-    "refunds": "rak_refund_read",
-    "disputes": "rak_dispute_read",
-    "setup_intents": "rak_setup_intent_read",
-    "setup_attempts": "rak_setup_intent_read",
-    "usage_record_summaries": "rak_usage_record_read",
-    "order_returns": "rak_order_read",
-    "events": "rak_event_read",
-}
+# The permission Stripe names in its 403 message when a restricted key cannot read a table (or events).
+PERMISSIONS = {**{name: str(facts["permission"]) for name, facts in TABLE_FACTS.items()}, "events": "rak_event_read"}
 # Tables a restricted key may be granted; "events" is a permission of its own in Stripe.
 GRANTABLE = (*TABLES, "events")
 

@@ -1,8 +1,9 @@
-"""What the sandbox knows about Stripe's API surface, read from the two generated files.
+"""What the sandbox knows about Stripe's API surface and the tables it serves, read from generated files.
 
-`generated/examples.json` holds Stripe's example object per resource and `generated/endpoints.json`
-the query parameters each GET endpoint accepts; both are produced from Stripe's OpenAPI description
-by tools/generate_from_openapi.py, so the sandbox rejects exactly what Stripe would reject.
+`generated/examples.json` holds Stripe's example object per resource, `generated/endpoints.json`
+the query parameters each GET endpoint accepts (both from Stripe's OpenAPI description, so the sandbox
+rejects exactly what Stripe would reject), and `generated/tables.json` the tables as the connector's
+manifest states them; tools/generate_from_openapi.py writes all three.
 """
 
 from __future__ import annotations
@@ -16,22 +17,9 @@ from typing import Any
 
 GENERATED_DIR = Path(__file__).parent / "generated"
 
-# Table (the connector's stream name) -> Stripe object type, in the order objects are generated.
-TABLE_OBJECTS: dict[str, str] = {
-    "customers": "customer",
-    "products": "product",
-    "prices": "price",
-    "shipping_rates": "shipping_rate",
-    "subscriptions": "subscription",
-    "subscription_items": "subscription_item",
-    "usage_record_summaries": "usage_record_summary",
-    "payment_intents": "payment_intent",
-    "refunds": "refund",
-    "disputes": "dispute",
-    "setup_intents": "setup_intent",
-    "setup_attempts": "setup_attempt",
-    "order_returns": "order_return",
-}
+# Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field"}.
+TABLE_FACTS: dict[str, dict[str, str | None]] = json.loads((GENERATED_DIR / "tables.json").read_text())
+TABLE_OBJECTS: dict[str, str] = {name: str(facts["object"]) for name, facts in TABLE_FACTS.items()}
 OBJECT_TABLES = {obj: table for table, obj in TABLE_OBJECTS.items()}
 TABLES = tuple(TABLE_OBJECTS)
 

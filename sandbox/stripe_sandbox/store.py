@@ -17,21 +17,14 @@ from typing import Any
 
 from .data import PAYMENT_INTENT_EVENTS, SETUP_INTENT_EVENTS, Generated
 from .factory import MONTH, Factory, subscription_items_list
-from .spec import TABLE_OBJECTS
+from .spec import TABLE_FACTS, TABLE_OBJECTS
 
 Key = tuple  # (created, id), or for events (created, -sequence, id): the id is always last
 
-# Child tables Stripe lists per parent (`?subscription=`, `?setup_intent=`, or in the path).
-PARENT_FIELDS = {
-    "subscription_items": "subscription",
-    "setup_attempts": "setup_intent",
-    "usage_record_summaries": "subscription_item",
-}
-PARENT_TABLES = {
-    "subscription": "subscriptions",
-    "setup_intent": "setup_intents",
-    "subscription_item": "subscription_items",
-}
+# Child tables Stripe lists per parent (`?subscription=`, `?setup_intent=`, or in the path): the field naming the
+# parent, and the parent's table by that field.
+PARENT_FIELDS = {name: facts["parent_field"] for name, facts in TABLE_FACTS.items() if facts["parent_field"]}
+PARENT_TABLES = {facts["parent_field"]: facts["parent"] for facts in TABLE_FACTS.values() if facts["parent_field"]}
 
 CLOSED_DISPUTE_STATUSES = {"won", "lost", "warning_closed", "charge_refunded"}
 
