@@ -3,34 +3,24 @@
 import pytest
 
 from airbyte_cdk.models import Status
+from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, config, embedded_list, missing_permission, run, stripe_error, stripe_object
 
-PERMISSIONS = {
-    "customers": "rak_customer_read",
-    "products": "rak_product_read",
-    "prices": "rak_plan_read",
-    "shipping_rates": "rak_shipping_rate_read",
-    "payment_intents": "rak_payment_intent_read",
-    "refunds": "rak_refund_read",
-    "disputes": "rak_dispute_read",
-    "subscriptions": "rak_subscription_read",
-    "setup_intents": "rak_setup_intent_read",
-    "order_returns": "rak_order_read",
-}
+TOP_LEVEL = [table for table in manifest_tables() if table.is_top_level]
 SUBSCRIPTION = stripe_object("subscription", id="sub_probe", items=embedded_list([stripe_object("subscription_item", id="si_probe")]))
 SETUP_INTENT = stripe_object("setup_intent", id="seti_probe", latest_attempt="setatt_probe")
 
 
 def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
     first_record = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT}
-    for table in PERMISSIONS:
-        query = {"status": "all"} if table == "subscriptions" else {}
-        if table in forbidden:
-            stripe.answers_error(table, 403, missing_permission(PERMISSIONS[table]), limit=1, **query)
-        elif table == "order_returns" and not orders_api:
-            stripe.answers_error(table, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
+    for table in TOP_LEVEL:
+        if table.name in forbidden:
+            stripe.answers_error(table.path, 403, missing_permission(table.permission_id), limit=1, **table.parameters)
+        elif table.name == "order_returns" and not orders_api:
+            stripe.answers_error(table.path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
         else:
-            stripe.serves_list(table, [first_record.get(table, stripe_object("customer", id=f"{table}_1"))], page_size=1, **query)
+            first = first_record.get(table.name, stripe_object(table.stripe_object, id=f"{table.name}_1"))
+            stripe.serves_list(table.path, [first], page_size=1, **table.parameters)
     stripe.serves_list("subscription_items", [stripe_object("subscription_item", id="si_probe")], page_size=1, subscription="sub_probe")
     stripe.serves_list("setup_attempts", [], page_size=1, setup_intent="seti_probe")
     stripe.serves_list("subscription_items/si_probe/usage_record_summaries", [], page_size=1)
@@ -115,7 +105,7 @@ def test_check_probes_child_tables_through_a_parent_record(stripe):
 
 
 def test_check_fails_when_the_key_can_read_no_table(stripe):
-    serve_probes(stripe, forbidden=tuple(PERMISSIONS))
+    serve_probes(stripe, forbidden=[table.name for table in TOP_LEVEL])
 
     status = check(config())
 
