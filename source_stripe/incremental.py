@@ -24,7 +24,7 @@ from collections import Counter, OrderedDict, deque
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Set, Tuple
 from urllib.parse import urlencode
 
 import requests
@@ -338,7 +338,8 @@ class Table:
     name: str
     scanned_path: str  # the list whose `created` and events find this table's objects: its own, or its parent's
     scanned_params: Mapping[str, Any]
-    event_types: Tuple[str, ...]
+    event_types: Tuple[str, ...]  # every event type its entry names, whatever it means
+    deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
     child: Optional["Child"] = None
     rescans_running_subscriptions: bool = False
 
@@ -563,7 +564,7 @@ class TableCapture:
         event = events[-1]
         obj = event["data"]["object"]
         if all(e.get("api_version") == PINNED_API_VERSION and e["data"]["object"] == obj for e in events):
-            deleted = any(e["type"].endswith(".deleted") and not e["type"].startswith("customer.subscription.") for e in events)
+            deleted = any(e["type"] in self.table.deletions for e in events)
             stamp = event["created"] * 1000
             if deleted and self.table.child is None:
                 yield Record(data=_stamped(obj, stamp, deleted=True), stream_name=self.table.name)
@@ -947,11 +948,13 @@ def objects_per_slice(requests_per_second: Optional[float]) -> int:
 
 def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:
     scanned = entries[_top_level_ancestor(name, entries)]
+    events: Mapping[str, List[str]] = entries[name]["$parameters"].get("events") or {}  # created, updated, deleted
     return Table(
         name=name,
         scanned_path=scanned["$parameters"]["path"],
         scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
-        event_types=tuple(entries[name]["$parameters"].get("events") or ()),
+        event_types=tuple(event_type for types in events.values() for event_type in types),
+        deletions=frozenset(events.get("deleted", ())),
         child=CHILDREN.get(name),
         rescans_running_subscriptions=name == "usage_record_summaries",
     )

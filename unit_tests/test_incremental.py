@@ -307,6 +307,20 @@ def test_changes_and_deletions_from_events_carry_the_event_time(serve):
     assert final_state(output, "customers") == {"created": NOW - DAY, "events": SETTLED}
 
 
+def test_what_an_event_means_comes_from_the_tables_entry_a_canceled_subscription_stays_a_deleted_customer_goes(stripe):
+    canceled = stripe_object("subscription", id="sub_canceled", created=NOW - 500 * DAY, status="canceled", items=embedded_list([]))
+    gone = customer("gone", NOW - 800 * DAY)
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("customers", [], NOW)
+    stripe.lists("events", [event("customer.subscription.deleted", canceled, NOW - 400), event("customer.deleted", gone, NOW - 300)], NOW)
+    tables = ("subscriptions", "customers")
+
+    output = read_incrementally(config(), *tables, state={table: {"created": NOW - DAY, "events": NOW - DAY} for table in tables})
+
+    assert [(r["id"], r["status"], r["is_deleted"]) for r in records_of(output, "subscriptions")] == [("sub_canceled", "canceled", False)]
+    assert [(r["id"], r["is_deleted"]) for r in records_of(output, "customers")] == [("cus_gone", True)]
+
+
 def test_events_of_one_window_are_replayed_oldest_first(serve):
     serve([], [event("customer.updated", customer("twice", 1, name="older"), NOW - 900), event("customer.updated", customer("twice", 1, name="newer"), NOW - 800)])
 
