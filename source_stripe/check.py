@@ -137,7 +137,8 @@ class ConnectionCheck:
             response = self._get(path, params)
         except requests.RequestException as error:
             return ProbeResult("unverified", detail=f"Stripe could not be reached ({type(error).__name__})")
-        refusal = self._refusal(response)
+        # Stripe failing on one table leaves that table unverified; a bad key or account fails the whole check.
+        refusal = self._refusal(response) if response.status_code < 500 else None
         if refusal:
             return ProbeResult("refused", detail=refusal)
         return self._probed(response, legacy_absent_ok)

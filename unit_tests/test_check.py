@@ -144,6 +144,16 @@ def test_check_says_stripe_refused_the_keys_own_account_without_naming_a_connect
     assert status.message == "Stripe refused the key access to its own account: The provided key does not have access to account 'acct_1Own'."
 
 
+def test_stripe_failing_on_one_table_leaves_it_unverified_rather_than_failing_the_check(stripe):
+    serve_probes(stripe)
+    stripe.answers("disputes", [{"status_code": 502, "json": {"error": {"type": "api_error", "message": "bad gateway"}}}] * 5, limit=1)
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert "disputes: not verified, Stripe answered HTTP 502" in status.message
+
+
 def test_check_fails_when_only_the_tables_reveal_the_connected_account_is_gone(stripe):
     serve_probes(stripe)
     stripe.answers_error("customers", 403, "The provided key does not have access to account 'acct_1Gone'.", "account_invalid", limit=1)
