@@ -223,9 +223,8 @@ def _change_sandbox_data(sandbox: Any) -> None:
     )
     renamed = [c for c in reversed(truth["customers"]) if c["id"] != leaving["customer"]][:2]
 
-    # The sandbox clock stands still between calls, and the first sync read at this very second. Stripe's events are
-    # stamped in whole seconds, so two changes to one object in the same second tie on observed_at and may replay in
-    # either order; as in real life, the changes come a while after the sync.
+    # The sandbox clock stands still between calls, and the first sync read at this very second: as in real life, the
+    # changes come a while after the sync, and the next sync an hour later, when every event is listed.
     sandbox.advance_clock(60)
     _change("advanced the sandbox clock by a minute: the changes come after the first sync")
     new_customers = [
