@@ -6,8 +6,8 @@ from email.utils import formatdate
 import orjson
 import requests
 
-from source_stripe import incremental
-from source_stripe.incremental import SharedPages, list_family
+from source_stripe import pages
+from source_stripe.pages import SharedPages, list_family
 
 SUBSCRIPTIONS = list_family("subscriptions", {"status": "all"})
 QUERY = {"status": "all", "limit": 100}
@@ -87,7 +87,7 @@ def test_when_the_table_fetching_a_shared_page_fails_the_waiting_table_fetches_i
 
 
 def test_past_the_memory_bound_the_oldest_shared_page_is_dropped_and_fetched_again(monkeypatch):
-    monkeypatch.setattr(incremental, "MAX_SHARED_BYTES", len(stripe_page("sub_1").content) + 10)
+    monkeypatch.setattr(pages, "MAX_SHARED_BYTES", len(stripe_page("sub_1").content) + 10)
     shared, fetches = SharedPages({SUBSCRIPTIONS: 2}), Fetches()
 
     shared.fetch("subscriptions", {**QUERY, "starting_after": "sub_0"}, fetches.page("sub_1"))

@@ -1,0 +1,226 @@
+"""One table's partitions in one sync: `created` slices that split where data is dense, event windows, the running
+subscriptions' re-read, and the plan that hands them out and knows how far the table has been read."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record
+
+from source_stripe.pages import ListedOnce
+
+if TYPE_CHECKING:
+    from source_stripe.capture import TableCapture
+
+STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
+# A slice that still has more after its first few pages splits off its older part, so a small table costs exactly its
+# pages, a sparse decade a few requests, and a dense day is shared by many workers.
+PAGES_BEFORE_SPLITTING = 3
+MAX_PIECES_PER_SPLIT = 8
+# Statuses of subscriptions whose metered usage still accrues.
+RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
+
+
+class CreatedSlice(Partition):
+    """Objects created in [start, end) (end None: up to now), found by listing the scanned table.
+
+    Its first pages tell how dense the range is: when more follows than one worker should page through alone, the
+    slice keeps the newest part and hands the older part, cut in pieces, to other workers (`split_older_part`).
+    """
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int], plan: "PartitionPlan") -> None:
+        self._capture, self.start, self.end, self._plan = capture, start, end, plan
+        self._identity = (capture.table.name, "created", start, end)  # start moves when the slice splits
+        self.newest_created: Optional[int] = None
+        self.read_at: Optional[int] = None  # Stripe's second when its first page was read
+
+    def read(self) -> Iterable[Record]:
+        table, http = self._capture.table, self._capture.http
+        starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
+        listed = ListedOnce(table.name)
+        with self._plan.reading():
+            while True:
+                created = {}
+                if self.start > STRIPE_EPOCH:  # Stripe has nothing older: a slice from there needs no lower bound
+                    created["created[gte]"] = self.start
+                if self.end is not None:
+                    created["created[lt]"] = self.end
+                page, stamp, has_more = http.page(table.scanned_path, {**table.scanned_params, **created}, starting_after)
+                if self.read_at is None:
+                    self.read_at = (stamp + 1) // 1000
+                pages_read, seen = pages_read + 1, seen + len(page)
+                newest_seen = max([newest_seen] + [obj.get("created") or 0 for obj in page[:1]])
+                if has_more and pages_read == PAGES_BEFORE_SPLITTING:
+                    self._plan.split_older_part(self, seen, newest_seen, page[-1].get("created") or 0)
+                fresh = listed.new_in(page, has_more)
+                if fresh:
+                    self.newest_created = max(self.newest_created or 0, max(obj.get("created") or 0 for obj in fresh))
+                yield from self._capture.records_from_page(fresh, stamp)
+                if not has_more:
+                    return
+                starting_after = page[-1]["id"]
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"created_start": self.start, "created_end": self.end}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash(self._identity)
+
+
+class EventWindow(Partition):
+    """The table's events in [start, end) (end None: up to now), replayed oldest second first.
+
+    Stripe dates events to the second and does not list one second's events in the order they happened, so the
+    events of one object that share a second are replayed together (records_from_events)."""
+
+    def __init__(self, capture: "TableCapture", start: int, end: Optional[int]) -> None:
+        self._capture, self.start, self.end = capture, start, end
+
+    def read(self) -> Iterable[Record]:
+        table = self._capture.table
+        params: Dict[str, Any] = {"types[]": list(table.event_types), "created[gte]": self.start}
+        if self.end is not None:
+            params["created[lt]"] = self.end
+        events = [event for page, _ in self._capture.http.pages("events", params) for event in page]
+        same_second: Dict[Tuple[int, str], List[Mapping[str, Any]]] = {}
+        for event in sorted(events, key=lambda event: event["created"]):
+            same_second.setdefault((event["created"], event["data"]["object"]["id"]), []).append(event)
+        for group in same_second.values():
+            yield from self._capture.records_from_events(group)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"events_start": self.start, "events_end": self.end}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "events", self.start, self.end))
+
+
+class RunningSubscriptions(Partition):
+    """Usage accrues without events, so the summaries of subscriptions still running are re-read once the last such
+    read is older than the config's running_usage_refresh_hours."""
+
+    def __init__(self, capture: "TableCapture") -> None:
+        self._capture = capture
+
+    def read(self) -> Iterable[Record]:
+        for status in RUNNING_SUBSCRIPTION_STATUSES:
+            for page, stamp in self._capture.http.pages("subscriptions", {"status": status}):
+                yield from self._capture.records_from_page(page, stamp)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"running_subscriptions": True}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "running_subscriptions"))
+
+
+class PartitionPlan:
+    """One table's partitions in one sync, handed to the CDK as they come: those planned up front, then the pieces
+    that slices split off while they read. Knows which have finished, and so how far the table has been read.
+
+    `usage_read_at`, when this sync reads the usage of every running subscription: the time it is read as of, once
+    the `extra` partitions (the running subscriptions), or without them every slice, have finished.
+    `events_settled`: how far the events position may move, since later events may not all be listed yet."""
+
+    def __init__(
+        self,
+        capture: "TableCapture",
+        start: int,
+        end: Optional[int],
+        windows: List["EventWindow"],
+        extra: List[Partition],
+        usage_read_at: Optional[int] = None,
+        events_settled: Optional[int] = None,
+    ) -> None:
+        self._capture = capture
+        self._events_settled = events_settled
+        self._changed = threading.Condition()
+        self.slices = [CreatedSlice(capture, start, end, self)]
+        self.windows = windows
+        self._extra, self._usage_read_at = extra, usage_read_at
+        self._pending = deque([*self.slices, *windows, *extra])
+        self._slices_not_done_reading = 0  # handed out and not finished: each may still split
+        self._done: Set[int] = set()
+
+    def partitions(self) -> Iterator[Partition]:
+        """Ends once nothing is left to hand out and no slice that could still split is being read."""
+        while True:
+            with self._changed:
+                while not self._pending and self._slices_not_done_reading:
+                    self._changed.wait()
+                if not self._pending:
+                    return
+                partition = self._pending.popleft()
+                self._slices_not_done_reading += isinstance(partition, CreatedSlice)
+            yield partition
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Wraps a slice's read: once it ends, however it ends, that slice can split no more."""
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._slices_not_done_reading -= 1
+                self._changed.notify_all()
+
+    def split_older_part(self, part: "CreatedSlice", seen: int, newest: int, oldest: int) -> None:
+        """`part`, having seen `seen` objects created from `oldest` to `newest`, keeps about a slice's objects more;
+        what is older goes to new slices. That density holds near `oldest` only, so the new slices grow fourfold going
+        back: an empty past costs a request per piece, and a piece that meets dense data splits in turn."""
+        length = max(1, self._capture.objects_per_slice * max(1, newest - oldest + 1) // seen)
+        cut = oldest - length
+        if cut <= part.start:
+            return
+        older: List[CreatedSlice] = []
+        upper = cut
+        while upper > part.start:
+            lower = part.start if len(older) == MAX_PIECES_PER_SPLIT - 1 else max(part.start, upper - length)
+            older.insert(0, CreatedSlice(self._capture, lower, upper, self))
+            upper, length = lower, length * 4
+        with self._changed:
+            self.slices.extend(older)
+            part.start = cut
+            self._pending.extend(older)
+            self._changed.notify_all()
+
+    def finish(self, partition: Partition) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+        """Marks `partition` done; returns how far `created` and events are now read without a gap, and when the
+        running subscriptions' usage was read (None: no further than before)."""
+        with self._changed:
+            self._done.add(id(partition))
+            # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
+            # no further than Stripe's time when it was read.
+            read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
+            chain = sorted(self.slices, key=lambda s: s.start)
+            created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
+            events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: self._events_settled)
+            if events is not None:
+                events = min(events, self._events_settled)
+            usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
+            return created, events, self._usage_read_at if usage_read else None
+
+
+def _position(parts: List[Any], done: Set[int], start: Callable, end: Callable, newest: Callable) -> Optional[int]:
+    """How far the finished prefix of `parts` reaches: the end of the last finished one, or for the open-ended last
+    part as far as `newest` says it has surely read (for slices the newest second seen, re-read next time so ties
+    there are not lost; for events the settled time, see EVENTS_LISTED_LATE_MARGIN)."""
+    position = None
+    for part in parts:
+        if id(part) not in done:
+            break
+        position = end(part) if end(part) is not None else max(start(part), newest(part) or 0)
+    return position
