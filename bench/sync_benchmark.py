@@ -49,7 +49,7 @@ from source_stripe.tables import manifest_tables  # noqa: E402
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
 from stripe_sandbox import SandboxProcess, keys  # noqa: E402
 
-PARENTS_OF_CHILDREN = {table.name: table.parent for table in manifest_tables() if not table.is_top_level}
+PARENTS_OF_CHILDREN = {table.name: table.parent.table for table in manifest_tables() if not table.is_top_level}
 TOP_LEVEL_TABLES = tuple(table.name for table in manifest_tables() if table.is_top_level)
 RECORD_MARK = b'{"type":"RECORD"'
 

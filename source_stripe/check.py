@@ -19,36 +19,10 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedMapping, InterpolatedString
 
 from source_stripe.config import key_mode
+from source_stripe.tables import TableEntry, by_name, tables_of
 
 EVENTS_PERMISSION = "Events: Read"
 _PERMISSION_NAME = re.compile(r"'(rak_[a-z_]+)'")
-
-
-@dataclass(frozen=True)
-class TableProbe:
-    name: str
-    permission: str
-    path: str
-    params: Mapping[str, Any]
-    parent: Optional[str] = None
-    parent_partition_field: Optional[str] = None
-    parent_request_param: Optional[str] = None
-
-    @classmethod
-    def from_stream(cls, stream: Mapping[str, Any]) -> "TableProbe":
-        retriever = stream["retriever"]
-        parameters = stream["$parameters"]
-        parent_configs = retriever.get("partition_router", {}).get("parent_stream_configs", [])
-        parent = parent_configs[0] if parent_configs else None
-        return cls(
-            name=parameters["name"],
-            permission=parameters["permission"],
-            path=parameters["path"],
-            params=retriever["requester"].get("request_parameters") or {},
-            parent=parent["stream"]["$parameters"]["name"] if parent else None,
-            parent_partition_field=parent["partition_field"] if parent else None,
-            parent_request_param=(parent.get("request_option") or {}).get("field_name") if parent else None,
-        )
 
 
 @dataclass
@@ -71,7 +45,7 @@ class ConnectionCheck:
         retries = Retry(total=3, backoff_factor=0.5, status_forcelist=[429, 500, 502, 503, 504], respect_retry_after_header=True)
         self._session.mount("http://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
         self._session.mount("https://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
-        self._probes = [TableProbe.from_stream(stream) for stream in manifest["streams"]]
+        self._tables = tables_of(manifest)
 
     def run(self) -> AirbyteConnectionStatus:
         """Stripe's first answer proves the key, its mode and the account: restricted keys may never read
@@ -108,29 +82,31 @@ class ConnectionCheck:
 
     def _probe_tables(self) -> Dict[str, ProbeResult]:
         results: Dict[str, ProbeResult] = {}
-        pending = list(self._probes)
+        pending = list(self._tables)
         with ThreadPoolExecutor(max_workers=8) as pool:
             while pending:
-                ready = [probe for probe in pending if probe.parent is None or probe.parent in results]
-                pending = [probe for probe in pending if probe not in ready]
-                outcomes = pool.map(lambda probe: self._probe_table(probe, results), ready)
-                results.update({probe.name: outcome for probe, outcome in zip(ready, outcomes)})
+                ready = [table for table in pending if table.parent is None or table.parent.table in results]
+                pending = [table for table in pending if table not in ready]
+                outcomes = pool.map(lambda table: self._probe_table(table, results), ready)
+                results.update({table.name: outcome for table, outcome in zip(ready, outcomes)})
         return results
 
-    def _probe_table(self, probe: TableProbe, results: Mapping[str, ProbeResult]) -> ProbeResult:
-        params = {"limit": 1, **probe.params}
-        partition: Dict[str, Any] = {}
-        if probe.parent:
-            parent = results[probe.parent]
+    def _probe_table(self, table: TableEntry, results: Mapping[str, ProbeResult]) -> ProbeResult:
+        """The table's first row, asked as a sync asks for its rows: a child table's through its parent's first row."""
+        params = {"limit": 1, **table.request_parameters}
+        path = table.path
+        if table.parent:
+            parent_table = table.parent.table
+            parent = results[parent_table]
             if parent.status != "readable":
-                return ProbeResult("unverified", detail=f"it is read through {probe.parent}, which could not be read")
+                return ProbeResult("unverified", detail=f"it is read through {parent_table}, which could not be read")
             if parent.first_record is None:
-                return ProbeResult("unverified", detail=f"there are no {probe.parent} yet to read it through")
-            partition[probe.parent_partition_field] = parent.first_record["id"]
-            if probe.parent_request_param:
-                params[probe.parent_request_param] = parent.first_record["id"]
-        path = InterpolatedString.create(probe.path, parameters={}).eval(self._config, stream_slice=partition)
-        return self._probe(path, params, legacy_absent_ok=probe.name == "order_returns")
+                return ProbeResult("unverified", detail=f"there are no {parent_table} yet to read it through")
+            if table.lists_one_parent_in_path:
+                path = InterpolatedString.create(table.path, parameters={}).eval(self._config, parent=parent.first_record)
+            else:
+                params[table.parent.key] = parent.first_record["id"]
+        return self._probe(path, params, legacy_absent_ok=table.error_handler is not None)
 
     def _probe(self, path: str, params: Mapping[str, Any], legacy_absent_ok: bool = False) -> ProbeResult:
         try:
@@ -161,7 +137,7 @@ class ConnectionCheck:
         return self._session.get(self._base_url + path, params=params, timeout=(10, 30))
 
     def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
-        probes = {probe.name: probe for probe in self._probes}
+        probes = by_name(self._tables)
         forbidden = [name for name, result in results.items() if result.status == "forbidden"]
         lines: List[str] = [
             f'{name}: grant "{probes[name].permission}"' for name in forbidden

@@ -1,8 +1,8 @@
 """How every table is read: new objects by `created`, and in incremental syncs changes and deletions from /v1/events.
 
 Each table keeps a small state, {"created": S, "events": E} in unix seconds: every object created before S has been
-read, and every event before E replayed (usage_record_summaries adds "running_usage": U, when the usage of every
-running subscription was last read). A sync of a table then
+read, and every event before E replayed (a table whose quirk re-reads running usage adds "running_usage": U, when
+the usage of every running subscription was last read). A sync of a table then
   1. lists what was created since S less the lookback window (a full refresh: since the start date) in `created`
      slices: one to begin with, which splits its older part off to other workers once its first pages show the range
      is dense; each finished run of slices from the oldest moves S;
@@ -12,15 +12,17 @@ running subscription was last read). A sync of a table then
 Records carry `observed_at` (see components.observed_at), so a destination that keeps the highest value per id keeps
 the current object however list reads, lookback re-reads and events interleave, in one sync or across syncs.
 
-Child tables have no list or events of their own that say what changed: subscription items follow their
-subscription, setup attempts their setup intent, usage summaries their metered item. They scan their parent the same
-way and expand each page of parents into their children, asking for the children of a page all at once.
+Child tables (an entry with a `parent`) have no list or events of their own that say what changed. They scan their
+top-level ancestor the same way and expand each page of it into their rows through the parent links of their lineage,
+asking for the rows of a page's parents all at once.
 
-This module wraps the manifest's streams for the CDK (stream, cursor) and builds each table's reader; the rest lives in
-state.py (saved positions), pages.py (listings, shared pages, Stripe's clock), partitions.py (slices, event windows,
-the plan), capture.py (a table's records from objects and events) and children.py (how parents expand).
+This module makes each manifest entry a stream for the CDK (stream, cursor) with its reader; the rest lives in
+tables.py (the entries), state.py (saved positions), pages.py (listings, shared pages, Stripe's clock), partitions.py
+(slices, event windows, the plan), capture.py (a table's records from objects and events), children.py (how parents
+expand) and quirks.py (what is one table's alone).
 """
 
+import logging
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -30,16 +32,21 @@ from airbyte_cdk.models import AirbyteStream, SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.availability_strategy import StreamAvailability
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_stripe.capture import CURSOR_FIELD, Table, TableCapture, config_time
-from source_stripe.children import CHILDREN, Expansion
+from source_stripe.capture import Table, TableCapture, config_time
+from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan
+from source_stripe.quirks import quirk_of
 from source_stripe.state import TableState
+from source_stripe.tables import TableEntry, by_name, lineage, tables_of
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND, StripeConnection
+
+logger = logging.getLogger("airbyte")
 
 # Each slice ends on a partial page, so slices are as large as keeping the request budget's requests in flight allows:
 # this many objects at the live budget, and as many times more as the budget is smaller (test mode's 24 requests/s on
@@ -104,23 +111,23 @@ class ChangeCaptureCursor(Cursor):
 
 
 class ChangeCaptureStream(AbstractStream):
-    """A manifest stream read in `created` slices that split where data is dense; incremental syncs add event replay."""
+    """A table read in `created` slices that split where data is dense; incremental syncs add event replay."""
 
     def __init__(
         self,
-        declarative: AbstractStream,
         capture: TableCapture,
+        json_schema: Callable[[], Mapping[str, Any]],
+        primary_key: List[str],
         config: Mapping[str, Any],
         incremental: bool,
         state_manager: ConnectorStateManager,
         message_repository: MessageRepository,
     ) -> None:
-        self._declarative, self._capture, self._config, self._incremental = declarative, capture, config, incremental
-        self._state_manager = state_manager
-        self._cursor: Cursor = declarative.cursor
-        self._capture_cursor = ChangeCaptureCursor(declarative.name, TableState(), state_manager, message_repository)
-        if incremental:
-            self._cursor = self._capture_cursor
+        self._capture, self._json_schema, self._primary_key = capture, json_schema, primary_key
+        self._config, self._incremental, self._state_manager = config, incremental, state_manager
+        name = capture.table.name
+        self._capture_cursor = ChangeCaptureCursor(name, TableState(), state_manager, message_repository)
+        self._cursor: Cursor = self._capture_cursor if incremental else FinalStateCursor(name, None, message_repository)
 
     def generate_partitions(self) -> Iterable[Partition]:
         if not self._incremental:
@@ -136,7 +143,7 @@ class ChangeCaptureStream(AbstractStream):
 
     @property
     def name(self) -> str:
-        return self._declarative.name
+        return self._capture.table.name
 
     @property
     def cursor_field(self) -> Optional[str]:
@@ -147,28 +154,32 @@ class ChangeCaptureStream(AbstractStream):
         return self._cursor
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        return self._declarative.get_json_schema()
+        return self._json_schema()
 
     def as_airbyte_stream(self) -> AirbyteStream:
-        stream = self._declarative.as_airbyte_stream()
-        stream.supported_sync_modes = [SyncMode.full_refresh, SyncMode.incremental]
-        stream.source_defined_cursor = True
-        stream.default_cursor_field = [CURSOR_FIELD]
-        stream.is_resumable = True
-        return stream
+        return AirbyteStream(
+            name=self.name,
+            json_schema=dict(self.get_json_schema()),
+            supported_sync_modes=[SyncMode.full_refresh, SyncMode.incremental],
+            source_defined_cursor=True,
+            default_cursor_field=[CURSOR_FIELD],
+            source_defined_primary_key=[[key] for key in self._primary_key],
+            is_resumable=True,
+            is_file_based=False,
+        )
 
     def log_stream_sync_configuration(self) -> None:
-        self._declarative.log_stream_sync_configuration()
+        logger.debug(f"Syncing {self.name}", extra={"primary_key": self._primary_key, "cursor_field": CURSOR_FIELD})
 
-    def check_availability(self) -> Any:
-        return self._declarative.check_availability()
+    def check_availability(self) -> StreamAvailability:
+        # Only the CDK's CheckStream asks a stream this; the connector's check (check.py) probes every table instead.
+        return StreamAvailability.available()
 
 
-def with_change_capture(
-    declarative_streams: List[AbstractStream],
+def change_capture_streams(
     manifest: Mapping[str, Any],
     config: Mapping[str, Any],
-    build_requester: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
+    build: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
     connection: StripeConnection,
     selected_streams: Set[str],
     incremental_streams: Set[str],
@@ -176,36 +187,33 @@ def with_change_capture(
     message_repository: MessageRepository,
     requests_in_flight: int,
 ) -> List[AbstractStream]:
-    """Wraps each manifest stream so it also offers incremental syncs, built from the same manifest entries.
+    """Every table of the (resolved) manifest as a stream, read from its entry.
 
-    `build_requester(definition, parameters)` makes a manifest requester carrying a stream's parameters, whose error
-    handler judges that stream's answers (its name and permission appear in error messages).
+    `build(definition, parameters)` makes the manifest component a definition describes, carrying a table's parameters:
+    its error handlers (whose messages name the table and its permission) and its schema loader.
     """
-    entries = {stream["$parameters"]["name"]: stream for stream in manifest["streams"]}
     definitions = manifest["definitions"]
-    tables = {declarative.name: _table(declarative.name, entries) for declarative in declarative_streams}
-    shared = SharedPages(_readers_of_each_list([table for name, table in tables.items() if name in selected_streams]))
-    errors_of = lambda definition, parameters: build_requester(definition, parameters).error_handler  # noqa: E731
-    events_parameters = {"name": "events", "path": "events", "permission": "Events: Read"}
-    events = connection.requests_of("events", errors_of(definitions["requester"], events_parameters))
+    entries = by_name(tables_of(manifest))
+    tables = {name: _table(entry, entries) for name, entry in entries.items()}
+    selected = [entry for name, entry in entries.items() if name in selected_streams]
+    shared = SharedPages(_readers_of_each_list(selected, tables, entries))
+    events = connection.requests_of("events", build(definitions["error_handler"], {"name": "events", "permission": "Events: Read"}))
     clock = SyncClock(StripeHttp("events", events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     slice_size = objects_per_slice(connection.budget.per_second)
-    wrapped: List[AbstractStream] = []
-    for declarative in declarative_streams:
-        parameters = entries[declarative.name]["$parameters"]
-        # A stream's own error handler says what its answers mean (order_returns: a 404 is an empty table).
-        own_errors = entries[declarative.name]["retriever"]["requester"]["error_handler"]
-        lists = connection.requests_of(declarative.name, errors_of({**definitions["requester"], "error_handler": own_errors}, parameters))
-        objects = connection.requests_of(declarative.name, errors_of(definitions["object_requester"], parameters))
-        http = StripeHttp(declarative.name, lists, objects, shared)
-        capture = TableCapture(tables[declarative.name], http, Expansion(http), clock, children_fetcher, slice_size)
-        wrapped.append(
-            ChangeCaptureStream(
-                declarative, capture, config, declarative.name in incremental_streams, state_manager, message_repository
-            )
-        )
-    return wrapped
+    streams: List[AbstractStream] = []
+    for stream in manifest["streams"]:
+        entry = entries[stream["$parameters"]["name"]]
+        parameters = {"name": entry.name, "permission": entry.permission}
+        lists = connection.requests_of(entry.name, build(entry.error_handler or definitions["error_handler"], parameters))
+        objects = connection.requests_of(entry.name, build(definitions["object_error_handler"], parameters))
+        http = StripeHttp(entry.name, lists, objects, shared)
+        expansion = Expansion(tuple(ParentStep(child, http, config) for child in lineage(entry, entries)[1:]))
+        capture = TableCapture(tables[entry.name], http, expansion, clock, children_fetcher, slice_size)
+        schema = build(stream["schema_loader"], {"name": entry.name}).get_json_schema
+        incremental = entry.name in incremental_streams
+        streams.append(ChangeCaptureStream(capture, schema, stream["primary_key"], config, incremental, state_manager, message_repository))
+    return streams
 
 
 def objects_per_slice(requests_per_second: Optional[float]) -> int:
@@ -214,36 +222,27 @@ def objects_per_slice(requests_per_second: Optional[float]) -> int:
     return int(OBJECTS_PER_SLICE * max(1.0, live_pace / (requests_per_second or live_pace)))
 
 
-def _table(name: str, entries: Mapping[str, Mapping[str, Any]]) -> Table:
-    scanned = entries[_top_level_ancestor(name, entries)]
-    events: Mapping[str, List[str]] = entries[name]["$parameters"].get("events") or {}  # created, updated, deleted
+def _table(entry: TableEntry, entries: Mapping[str, TableEntry]) -> Table:
+    scanned = lineage(entry, entries)[0]
     return Table(
-        name=name,
-        scanned_path=scanned["$parameters"]["path"],
-        scanned_params=scanned["retriever"]["requester"].get("request_parameters") or {},
-        event_types=tuple(event_type for types in events.values() for event_type in types),
-        deletions=frozenset(events.get("deleted", ())),
-        child=CHILDREN.get(name),
-        rescans_running_subscriptions=name == "usage_record_summaries",
+        name=entry.name,
+        scanned_path=scanned.path,
+        scanned_params=scanned.request_parameters,
+        event_types=entry.event_types,
+        deletions=entry.deletions,
+        is_child=not entry.is_top_level,
+        quirk=quirk_of(entry),
     )
 
 
-def _top_level_ancestor(name: str, entries: Mapping[str, Mapping[str, Any]]) -> str:
-    """The table whose list finds `name`'s objects: the manifest's parent of its parent and so on, or itself."""
-    while True:
-        parents = entries[name]["retriever"].get("partition_router", {}).get("parent_stream_configs", [])
-        if not parents:
-            return name
-        name = parents[0]["stream"]["$parameters"]["name"]
-
-
-def _readers_of_each_list(tables: List[Table]) -> Dict[Tuple[str, Tuple[Any, ...]], int]:
-    """How many of the sync's tables page through each list: their scan, their events, their expansion's lists."""
+def _readers_of_each_list(selected: List[TableEntry], tables: Mapping[str, Table], entries: Mapping[str, TableEntry]) -> Dict[Tuple[str, Tuple[Any, ...]], int]:
+    """How many of the sync's tables page through each list: their scan, their events, their parents' lists."""
     readers: Counter = Counter()
-    for table in tables:
+    for entry in selected:
+        table = tables[entry.name]
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
             families.update((list_family("events", {"types[]": list(table.event_types)}), object_family(table.scanned_path)))
-        families.update(list_family(path, {}) for path in (table.child.lists if table.child else ()))
+        families.update(list_family(child.path, {}) for child in lineage(entry, entries)[1:] if not child.lists_one_parent_in_path)
         readers.update(families)
     return readers

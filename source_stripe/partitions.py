@@ -1,5 +1,4 @@
-"""One table's partitions in one sync: `created` slices that split where data is dense, event windows, the running
-subscriptions' re-read, and the plan that hands them out and knows how far the table has been read."""
+"""One table's partitions in one sync: `created` slices that split where data is dense, event windows, and the plan that hands them out and knows how far the table has been read."""
 
 from __future__ import annotations
 
@@ -21,8 +20,6 @@ STRIPE_EPOCH = 1_293_840_000  # 2011-01-01: no Stripe object is older
 # pages, a sparse decade a few requests, and a dense day is shared by many workers.
 PAGES_BEFORE_SPLITTING = 3
 MAX_PIECES_PER_SPLIT = 8
-# Statuses of subscriptions whose metered usage still accrues.
-RUNNING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
 
 
 class CreatedSlice(Partition):
@@ -103,28 +100,6 @@ class EventWindow(Partition):
 
     def __hash__(self) -> int:
         return hash((self.stream_name(), "events", self.start, self.end))
-
-
-class RunningSubscriptions(Partition):
-    """Usage accrues without events, so the summaries of subscriptions still running are re-read once the last such
-    read is older than the config's running_usage_refresh_hours."""
-
-    def __init__(self, capture: "TableCapture") -> None:
-        self._capture = capture
-
-    def read(self) -> Iterable[Record]:
-        for status in RUNNING_SUBSCRIPTION_STATUSES:
-            for page, stamp in self._capture.http.pages("subscriptions", {"status": status}):
-                yield from self._capture.records_from_page(page, stamp)
-
-    def to_slice(self) -> Optional[Mapping[str, Any]]:
-        return {"running_subscriptions": True}
-
-    def stream_name(self) -> str:
-        return self._capture.table.name
-
-    def __hash__(self) -> int:
-        return hash((self.stream_name(), "running_subscriptions"))
 
 
 class PartitionPlan:

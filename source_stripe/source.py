@@ -14,17 +14,14 @@ from airbyte_cdk.models import (
     SyncMode,
     Type,
 )
-from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import ConcurrencyLevel as ConcurrencyLevelModel
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
-from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import ConnectionCheck
-from source_stripe.config import InvalidConfig, is_positive_number, validate_config
-from source_stripe.incremental import with_change_capture
+from source_stripe.config import InvalidConfig, validate_config
+from source_stripe.cdk import build_component, message_repository, replace_state, state_manager
+from source_stripe.incremental import change_capture_streams
 from source_stripe.transport import RequestBudget, StripeConnection, requests_per_second
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
@@ -42,7 +39,6 @@ class SourceStripe(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
-        self._read_timeout = (config or {}).get("read_timeout_seconds")
         super().__init__(str(MANIFEST), config=config, catalog=catalog, state=state, config_path=config_path)
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
 
@@ -58,14 +54,6 @@ class SourceStripe(YamlDeclarativeSource):
             state=_read_input("state", state_path, cls.read_state),
             config_path=config_path,
         )
-
-    def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> Any:
-        """The manifest, with the hidden `read_timeout_seconds` applied: the CDK reads the requester's timeout as a
-        number, never from the config."""
-        manifest = super()._read_and_parse_yaml_file(path_to_yaml_file)
-        if is_positive_number(self._read_timeout):
-            manifest["definitions"]["requester"]["read_timeout_in_seconds"] = self._read_timeout
-        return manifest
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The config, not copied into a temporary file as the CDK would: nothing reads that copy, and a sync killed
@@ -102,7 +90,7 @@ class SourceStripe(YamlDeclarativeSource):
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
         if state:
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
-            self._connector_state_manager = ConnectorStateManager(state=state)
+            replace_state(self, state)
             _warn_about_unknown_streams(state, tables, logger)
         errors_said = set()
         try:
@@ -132,35 +120,26 @@ class SourceStripe(YamlDeclarativeSource):
         validate_config(config, self.spec(logger).connectionSpecification)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
-        requests_in_flight = self._requests_in_flight()
-        requester = self.resolved_manifest["definitions"]["requester"]
+        config = self._config or config
+        manifest = self.resolved_manifest
+        build = lambda definition, parameters: build_component(self, definition, config, parameters)  # noqa: E731
+        requests_in_flight = build(manifest["concurrency_level"], {}).get_concurrency_level()
+        requester = manifest["definitions"]["requester"]
         # The CDK's workers and as many fetching child tables' requests each hold a connection.
         connection = StripeConnection(
-            self._build_requester(requester, {"name": "requests"}), requester, RequestBudget(requests_per_second(self._config)), 2 * requests_in_flight
+            build(requester, {"name": "requests"}), requester, config, RequestBudget(requests_per_second(config)), 2 * requests_in_flight
         )
-        return with_change_capture(
-            super().streams(config),
-            self.resolved_manifest,
-            self._config,
-            self._build_requester,
+        return change_capture_streams(
+            manifest,
+            config,
+            build,
             connection,
             self._selected_streams,
             self._incremental_streams,
-            self._connector_state_manager,
-            self._message_repository,
+            state_manager(self),
+            message_repository(self),
             requests_in_flight,
         )
-
-    def _requests_in_flight(self) -> int:
-        """The manifest's concurrency level, which the CDK gives its workers; child tables' requests get as many."""
-        level = self._constructor.create_component(ConcurrencyLevelModel, self.resolved_manifest["concurrency_level"], self._config or {})
-        return level.get_concurrency_level()
-
-    def _build_requester(self, definition: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
-        component = ManifestComponentTransformer().propagate_types_and_parameters(
-            "", {**definition, "$parameters": dict(parameters)}, {}
-        )
-        return self._constructor.create_component(HttpRequesterModel, component, self._config, name=parameters["name"])
 
 
 def _read_input(kind: str, path: Optional[str], reader: Callable[[str], Any]) -> Any:

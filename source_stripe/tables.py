@@ -1,64 +1,100 @@
-"""The tables as their manifest entries state them, for whatever is derived from the manifest rather than listed again:
-the generator's schemas and ERD groups, the tests' table lists, the benchmarks."""
+"""The tables as their manifest entries state them (see the manifest's `table` definition for what each parameter
+means): what the engine reads, the check probes, and the generator, sandbox, docs and tests derive."""
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 import yaml
+
+from source_stripe.cdk import resolve_references
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 STREAM_REFERENCE = "#/definitions/streams/"
 
 
 @dataclass(frozen=True)
+class ParentLink:
+    """How a child table's rows are found through the objects of its parent table."""
+
+    table: str
+    key: str  # the field of each row that names its parent; also the list's filter when the path does not name it
+    embedded_in: Optional[str] = None  # the parent's field that embeds its first page of rows
+    when: Optional[str] = None  # an expression over `parent`: whether it may have rows at all
+    once_per_sync: bool = False
+
+
+@dataclass(frozen=True)
 class TableEntry:
     name: str
-    path: str  # the list its rows are read from, under /v1/ ({{ stream_partition.… }}: a parent's id)
-    parameters: Mapping[str, Any]  # what that list is asked for besides paging
-    stripe_object: str  # the Stripe object its schema and records are
-    group: str  # "dimensions" (who and what) or "facts" (what happened)
-    permission: str  # the dashboard permission a restricted key needs
-    permission_id: str  # that permission as Stripe names it in a 403
-    parent: Optional[str]  # the table whose objects its rows are found through, for a child table
-    parent_field: Optional[str]  # how its list names the parent (?subscription=…, or a part of its path)
+    path: str
+    request_parameters: Mapping[str, Any]
+    stripe_object: str
+    group: str
+    permission: str
+    permission_id: str
+    events: Mapping[str, Tuple[str, ...]]  # created / updated / deleted -> event types
+    parent: Optional[ParentLink]
+    quirk: Optional[Mapping[str, Any]]  # class_name and its fields
+    error_handler: Optional[Mapping[str, Any]]  # the table's own, in place of the list pages' one
 
     @property
     def is_top_level(self) -> bool:
         return self.parent is None
 
+    @property
+    def event_types(self) -> Tuple[str, ...]:
+        return tuple(event_type for types in self.events.values() for event_type in types)
+
+    @property
+    def deletions(self) -> FrozenSet[str]:
+        return frozenset(self.events.get("deleted", ()))
+
+    @property
+    def lists_one_parent_in_path(self) -> bool:
+        return "{{" in self.path
+
+
+def tables_of(resolved_manifest: Mapping[str, Any]) -> Tuple[TableEntry, ...]:
+    """Every table of a manifest whose references are resolved, in its `streams` order."""
+    return tuple(_table(stream) for stream in resolved_manifest["streams"])
+
 
 @lru_cache(maxsize=None)
 def manifest_tables(manifest_path: Path = MANIFEST) -> Tuple[TableEntry, ...]:
-    """Every table, in the manifest's order."""
-    manifest = yaml.safe_load(manifest_path.read_text())
-    entries = manifest["definitions"]["streams"]
-    return tuple(_table(entries[_referenced(reference)]) for reference in manifest["streams"])
+    return tables_of(resolve_references(yaml.safe_load(manifest_path.read_text())))
 
 
 def table_names(manifest_path: Path = MANIFEST) -> Tuple[str, ...]:
     return tuple(table.name for table in manifest_tables(manifest_path))
 
 
-def _table(entry: Mapping[str, Any]) -> TableEntry:
-    parameters = entry["$parameters"]
-    parents = (entry.get("retriever") or {}).get("partition_router", {}).get("parent_stream_configs", [])
+def by_name(tables: Tuple[TableEntry, ...]) -> Dict[str, TableEntry]:
+    return {table.name: table for table in tables}
+
+
+def lineage(table: TableEntry, tables: Mapping[str, TableEntry]) -> Tuple[TableEntry, ...]:
+    """The tables from the top-level one whose list finds `table`'s rows down to `table` itself."""
+    chain = [table]
+    while chain[0].parent is not None:
+        chain.insert(0, tables[chain[0].parent.table])
+    return tuple(chain)
+
+
+def _table(stream: Mapping[str, Any]) -> TableEntry:
+    parameters = stream["$parameters"]
+    parent = parameters.get("parent")
     return TableEntry(
         name=parameters["name"],
         path=parameters["path"],
-        parameters=((entry.get("retriever") or {}).get("requester") or {}).get("request_parameters") or {},
+        request_parameters=parameters.get("request_parameters") or {},
         stripe_object=parameters["stripe_object"],
         group=parameters["group"],
         permission=parameters["permission"],
         permission_id=parameters["permission_id"],
-        parent=_referenced(parents[0]["stream"]) if parents else None,
-        parent_field=parents[0]["partition_field"] if parents else None,
+        events={meaning: tuple(types) for meaning, types in (parameters.get("events") or {}).items()},
+        parent=ParentLink(**parent) if parent else None,
+        quirk=parameters.get("quirk"),
+        error_handler=parameters.get("error_handler"),
     )
-
-
-def _referenced(stream: Any) -> str:
-    """The table a stream reference names: "#/definitions/streams/x", or a mapping that $refs it and overrides some
-    of it."""
-    reference = stream if isinstance(stream, str) else stream["$ref"]
-    return reference.removeprefix(STREAM_REFERENCE)

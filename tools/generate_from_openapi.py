@@ -237,8 +237,8 @@ def _write_tables(sources: dict[str, Source], out_root: Path) -> list[Path]:
         table.name: {
             "object": table.stripe_object,
             "permission": table.permission_id,
-            "parent": table.parent,
-            "parent_field": table.parent_field,
+            "parent": table.parent.table if table.parent else None,
+            "parent_field": table.parent.key if table.parent else None,
         }
         for table in manifest_tables()
     }

@@ -15,12 +15,12 @@ def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
     first_record = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT}
     for table in TOP_LEVEL:
         if table.name in forbidden:
-            stripe.answers_error(table.path, 403, missing_permission(table.permission_id), limit=1, **table.parameters)
+            stripe.answers_error(table.path, 403, missing_permission(table.permission_id), limit=1, **table.request_parameters)
         elif table.name == "order_returns" and not orders_api:
             stripe.answers_error(table.path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
         else:
             first = first_record.get(table.name, stripe_object(table.stripe_object, id=f"{table.name}_1"))
-            stripe.serves_list(table.path, [first], page_size=1, **table.parameters)
+            stripe.serves_list(table.path, [first], page_size=1, **table.request_parameters)
     stripe.serves_list("subscription_items", [stripe_object("subscription_item", id="si_probe")], page_size=1, subscription="sub_probe")
     stripe.serves_list("setup_attempts", [], page_size=1, setup_intent="seti_probe")
     stripe.serves_list("subscription_items/si_probe/usage_record_summaries", [], page_size=1)

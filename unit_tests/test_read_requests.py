@@ -23,13 +23,13 @@ TOP_LEVEL_TABLES = [table for table in manifest_tables() if table.is_top_level]
 @pytest.mark.parametrize("table", TOP_LEVEL_TABLES, ids=lambda table: table.name)
 def test_top_level_table_is_listed_100_at_a_time_with_pinned_version_and_bearer_key(stripe, table):
     kind = table.stripe_object
-    stripe.serves_list(table.path, objects(kind, 3, kind), **table.parameters)
+    stripe.serves_list(table.path, objects(kind, 3, kind), **table.request_parameters)
 
     output = read(config(), table.name)
 
     assert ids_of(output, table.name) == [f"{kind}_0000", f"{kind}_0001", f"{kind}_0002"]
     (request,) = stripe.requests_to(table.path)
-    assert request.qs == {"limit": ["100"], **{name: [value] for name, value in table.parameters.items()}}
+    assert request.qs == {"limit": ["100"], **{name: [value] for name, value in table.request_parameters.items()}}
     assert request.headers["Stripe-Version"] == STRIPE_VERSION
     assert request.headers["Authorization"] == f"Bearer {TEST_KEY}"
     assert "Stripe-Account" not in request.headers
@@ -142,7 +142,7 @@ def test_usage_record_summaries_are_read_for_metered_subscription_items_only(str
 def test_every_table_syncs_together(stripe):
     for table in TOP_LEVEL_TABLES:
         if table.name not in ("setup_intents", "subscriptions"):  # served below, with children
-            stripe.serves_list(table.path, objects(table.stripe_object, 2, table.stripe_object), **table.parameters)
+            stripe.serves_list(table.path, objects(table.stripe_object, 2, table.stripe_object), **table.request_parameters)
     stripe.serves_list("setup_intents", objects("setup_intent", 1, "seti", latest_attempt="setatt_0000"))
     stripe.serves_list(
         "subscriptions", [stripe_object("subscription", items=embedded_list(objects("subscription_item", 1, "si")))], status="all"

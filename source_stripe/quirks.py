@@ -1,0 +1,96 @@
+"""What is one table's alone, each a component its manifest entry names (`quirk: {class_name: …}`) with the hooks the
+engine calls; a table without one behaves as the base class does."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record
+
+from source_stripe.children import stamped
+from source_stripe.state import TableState
+from source_stripe.tables import TableEntry
+
+if TYPE_CHECKING:
+    from source_stripe.capture import TableCapture
+
+# Stripe sends no event when usage is reported: the usage of running subscriptions is re-read once the last such read
+# is this old, so syncs in between cost the same however large the account (the config's running_usage_refresh_hours).
+DEFAULT_RUNNING_USAGE_REFRESH_HOURS = 12
+
+
+class Quirk:
+    def __init__(self, table: TableEntry) -> None:
+        self.table = table
+
+    def rows_deleted_by(self, events: Sequence[Mapping[str, Any]], rows_now: Set[str], stamp: int) -> Iterable[Mapping[str, Any]]:
+        """Records of rows that events of a parent say are gone, besides those its entry's deletion events say."""
+        return ()
+
+    def extra_partitions(self, capture: "TableCapture", state: TableState, config: Mapping[str, Any], now: int, incremental: bool) -> Tuple[List[Partition], Optional[int]]:
+        """Partitions this sync reads besides slices and event windows, and the time they (or, without them, the
+        slices) read the table as of, saved as the state's `running_usage`."""
+        return [], None
+
+
+def quirk_of(table: TableEntry) -> Quirk:
+    if not table.quirk:
+        return Quirk(table)
+    fields = dict(table.quirk)
+    module, _, name = fields.pop("class_name").rpartition(".")
+    return getattr(importlib.import_module(module), name)(table, **fields)
+
+
+class RowsDroppedFromParent(Quirk):
+    """A parent's update that drops a row from the list it embeds is that row's deletion: Stripe sends no event of the
+    row's own (a subscription's items). `rows_now` are all the parent's rows now, listed past the embedded page."""
+
+    def rows_deleted_by(self, events: Sequence[Mapping[str, Any]], rows_now: Set[str], stamp: int) -> Iterator[Mapping[str, Any]]:
+        field = self.table.parent.embedded_in
+        removed = {}
+        for event in events:
+            for row in ((event["data"].get("previous_attributes") or {}).get(field) or {}).get("data") or []:
+                if row["id"] not in rows_now:
+                    removed[row["id"]] = row
+        for row in removed.values():
+            yield stamped(row, stamp, deleted=True)
+
+
+class RereadRunningUsage(Quirk):
+    """Usage accrues without events, so the rows of parents still running (listed by `statuses`) are re-read once the
+    last such read is older than the config's running_usage_refresh_hours; a read from the start reads them all."""
+
+    def __init__(self, table: TableEntry, statuses: Sequence[str]) -> None:
+        super().__init__(table)
+        self.statuses = tuple(statuses)
+
+    def extra_partitions(self, capture: "TableCapture", state: TableState, config: Mapping[str, Any], now: int, incremental: bool) -> Tuple[List[Partition], Optional[int]]:
+        if not incremental:
+            return [], now
+        hours = config.get("running_usage_refresh_hours", DEFAULT_RUNNING_USAGE_REFRESH_HOURS)
+        if state.running_usage is not None and now - state.running_usage < hours * 3600:
+            return [], None
+        return [RunningParents(capture, self.statuses)], now
+
+
+class RunningParents(Partition):
+    """The scanned table's objects in the given statuses, expanded as the table's slices expand theirs."""
+
+    def __init__(self, capture: "TableCapture", statuses: Tuple[str, ...]) -> None:
+        self._capture, self._statuses = capture, statuses
+
+    def read(self) -> Iterable[Record]:
+        for status in self._statuses:
+            for page, stamp in self._capture.http.pages(self._capture.table.scanned_path, {"status": status}):
+                yield from self._capture.records_from_page(page, stamp)
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return {"running_subscriptions": True}
+
+    def stream_name(self) -> str:
+        return self._capture.table.name
+
+    def __hash__(self) -> int:
+        return hash((self.stream_name(), "running_subscriptions"))
