@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
-from source_stripe.capture import EVENTS_LISTED_LATE_MARGIN  # noqa: E402
+from source_stripe.planning import EVENTS_LISTED_LATE_MARGIN  # noqa: E402
 from source_stripe.tables import manifest_tables  # noqa: E402
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
 from stripe_sandbox import SandboxProcess, keys  # noqa: E402

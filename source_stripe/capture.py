@@ -13,18 +13,12 @@ from airbyte_cdk.sources.types import Record
 from source_stripe.children import Expansion, stamped
 from source_stripe.pages import StripeHttp, SyncClock
 from source_stripe.partitions import STRIPE_EPOCH, EventWindow, PartitionPlan
+from source_stripe.planning import DAY, plan_sync
 from source_stripe.quirks import Quirk
 from source_stripe.state import TableState
 
 
 PINNED_API_VERSION = "2023-08-16"
-DAY = 86_400
-EVENTS_RETENTION = 30 * DAY
-# Stripe keeps events 30 days; a position this close to the edge may already have lost its oldest events.
-EVENTS_RETENTION_MARGIN = DAY
-# Stripe's event list is eventually consistent: an event can appear seconds after newer ones are listed. The events
-# position stays this far behind Stripe's time at the sync, so an event listed late is replayed by the next sync.
-EVENTS_LISTED_LATE_MARGIN = 5 * 60
 
 logger = logging.getLogger("airbyte")
 
@@ -122,43 +116,23 @@ class TableCapture:
             records = list(self.records_from(current, stamp))
         return records, {record.data["id"] for record in records}, stamp
 
-    def plan(self, state: TableState, config: Mapping[str, Any]) -> "PartitionPlan":
-        """This sync's partitions: the `created` range to list, the event windows to replay, and any others."""
+    def plan(self, saved: TableState, config: Mapping[str, Any]) -> Tuple[TableState, PartitionPlan]:
+        """This sync's positions and partitions: the `created` range to list, the event windows to replay, and any
+        others the table's quirk adds."""
         now, events_readable = self.clock.now_and_events_readable()
         start = config_time(config, "start_date") or STRIPE_EPOCH
-        end = config_time(config, "end_date")
         lookback = int(config.get("lookback_window_days") or 0) * DAY
-        if not self.table.event_types:
-            state.events = None
-        captures_changes = bool(self.table.event_types) and events_readable and end is None
-        replays_events = captures_changes and _replayable(state.events, now)
-        if captures_changes and state.created is not None and not replays_events:
+        end = config_time(config, "end_date")
+        planned = plan_sync(saved, now, bool(self.table.event_types), events_readable, start, end, lookback)
+        if planned.starts_over:
             logger.warning(
                 f"{self.table.name}: the last sync is older than the 30 days Stripe keeps events, so changes since then "
                 "cannot be replayed; the whole table is read again instead."
             )
-            state.created = None
-        # Events are replayed from a kept position even when `created` starts over (a sync stopped before its first
-        # slice finished): deletions since then must reach the objects that sync had already sent.
-        windows = _event_windows(self, state.events, now) if replays_events else []
-        if captures_changes and not replays_events:
-            # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
-            state.events = now - EVENTS_LISTED_LATE_MARGIN
-        incremental = state.created is not None
-        created_from = max(start, state.created - lookback) if incremental else start
-        extra, usage_read_at = self.table.quirk.extra_partitions(self, state, config, now, incremental)
-        return PartitionPlan(self, created_from, end, windows, extra, usage_read_at, events_settled=now - EVENTS_LISTED_LATE_MARGIN)
-
-
-def _replayable(events_position: Optional[int], now: int) -> bool:
-    return events_position is not None and events_position >= now - EVENTS_RETENTION + EVENTS_RETENTION_MARGIN
-
-
-def _event_windows(capture: TableCapture, start: int, now: int) -> List[EventWindow]:
-    bounds = list(range(start, now, DAY)) or [start]
-    windows = [EventWindow(capture, lower, upper) for lower, upper in zip(bounds, bounds[1:])]
-    windows.append(EventWindow(capture, bounds[-1], None))
-    return windows
+        windows = [EventWindow(self, lower, upper) for lower, upper in planned.event_windows]
+        extra, usage_read_at = self.table.quirk.extra_partitions(self, planned.state, config, now, planned.incremental)
+        partitions = PartitionPlan(self, planned.created_from, end, windows, extra, usage_read_at, events_settled=planned.events_settled)
+        return planned.state, partitions
 
 
 def config_time(config: Mapping[str, Any], name: str) -> Optional[int]:

@@ -26,6 +26,11 @@ def build_component(source: ConcurrentDeclarativeSource, definition: Mapping[str
     return source._constructor.create_component(model, component, config, **({"name": parameters["name"]} if "name" in parameters else {}))
 
 
+def normalized_config(source: ConcurrentDeclarativeSource) -> Optional[Mapping[str, Any]]:
+    """The config the source was given, after the manifest's config_normalization_rules (None: it was given none)."""
+    return source._config
+
+
 def state_manager(source: ConcurrentDeclarativeSource) -> ConnectorStateManager:
     """The state the CDK's read loop saves and the streams' cursors update."""
     return source._connector_state_manager

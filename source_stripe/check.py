@@ -6,63 +6,53 @@ parameters and parent), so the check probes exactly what a sync will ask for, wi
 """
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedMapping, InterpolatedString
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 
+from source_stripe.client import EVENTS_PERMISSION, StripeClient
+from source_stripe.components import parsed_body
 from source_stripe.config import key_mode
+from source_stripe.transport import StripeRefused, TableRequests
 from source_stripe.tables import TableEntry, by_name, tables_of
 
-EVENTS_PERMISSION = "Events: Read"
-_PERMISSION_NAME = re.compile(r"'(rak_[a-z_]+)'")
+PROBES_AT_ONCE = 8
+# Retries of one probe, with the sync's backoff: a check answers within seconds when Stripe keeps failing.
+PROBE_RETRIES = 3
 
 
 @dataclass
 class ProbeResult:
-    status: str  # readable | forbidden | absent | unverified | refused (the key or account, not the table)
+    status: str  # readable | forbidden | empty | unverified | refused (the key or account, not the table)
     first_record: Optional[Mapping[str, Any]] = None
     detail: str = ""
+    response: Optional[requests.Response] = None
 
 
 class ConnectionCheck:
-    def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], logger: logging.Logger) -> None:
-        self._config = config
-        self._logger = logger
-        requester = manifest["definitions"]["requester"]
-        self._base_url = InterpolatedString.create(requester["url_base"], parameters={}).eval(config)
-        headers = InterpolatedMapping(requester["request_headers"], parameters={}).eval(config)
-        self._session = requests.Session()
-        self._session.headers.update({name: str(value) for name, value in headers.items() if value})
-        self._session.headers["Authorization"] = f"Bearer {config['api_key']}"
-        retries = Retry(total=3, backoff_factor=0.5, status_forcelist=[429, 500, 502, 503, 504], respect_retry_after_header=True)
-        self._session.mount("http://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
-        self._session.mount("https://", HTTPAdapter(max_retries=retries, pool_maxsize=16))
+    def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], client: StripeClient, logger: logging.Logger) -> None:
+        self._config, self._client, self._logger = config, client, logger
         self._tables = tables_of(manifest)
 
     def run(self) -> AirbyteConnectionStatus:
         """Stripe's first answer proves the key, its mode and the account: restricted keys may never read
         /v1/account, so the events list (one object) is asked first and the tables after it."""
-        try:
-            first = self._get("events", {"limit": 1})
-        except requests.RequestException as error:
-            return self._failed(f"Could not reach Stripe at {self._base_url}: {type(error).__name__}. Check the network and try again.")
-        refusal = self._refusal(first)
+        first = self._ask(self._client.events(PROBE_RETRIES), "events", {"limit": 1})
+        if first.response is None:
+            return self._failed(f"Could not reach Stripe at {self._client.connection.base_url}: {first.detail} Check the network and try again.")
+        refusal = self._refusal(first.response)
         if refusal:
             return self._failed(refusal)
-        events = self._probed(first)
         results = self._probe_tables()
         refusal = next((result.detail for result in results.values() if result.status == "refused"), None)
         if refusal:
             return self._failed(refusal)
-        return self._verdict(results, events)
+        return self._verdict(results, first)
 
     def _refusal(self, response: requests.Response) -> Optional[str]:
         """Why no table at all can be read, when Stripe's answer says so: the key, the account, or Stripe itself."""
@@ -83,7 +73,7 @@ class ConnectionCheck:
     def _probe_tables(self) -> Dict[str, ProbeResult]:
         results: Dict[str, ProbeResult] = {}
         pending = list(self._tables)
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
             while pending:
                 ready = [table for table in pending if table.parent is None or table.parent.table in results]
                 pending = [table for table in pending if table not in ready]
@@ -106,35 +96,29 @@ class ConnectionCheck:
                 path = InterpolatedString.create(table.path, parameters={}).eval(self._config, parent=parent.first_record)
             else:
                 params[table.parent.key] = parent.first_record["id"]
-        return self._probe(path, params, legacy_absent_ok=table.error_handler is not None)
-
-    def _probe(self, path: str, params: Mapping[str, Any], legacy_absent_ok: bool = False) -> ProbeResult:
-        try:
-            response = self._get(path, params)
-        except requests.RequestException as error:
-            return ProbeResult("unverified", detail=f"Stripe could not be reached ({type(error).__name__})")
+        result = self._ask(self._client.lists(table, PROBE_RETRIES), path, params)
+        if result.response is None:
+            return ProbeResult("unverified", detail=f"Stripe could not be reached ({result.detail})")
         # Stripe failing on one table leaves that table unverified; a bad key or account fails the whole check.
-        refusal = self._refusal(response) if response.status_code < 500 else None
-        if refusal:
-            return ProbeResult("refused", detail=refusal)
-        return self._probed(response, legacy_absent_ok)
+        refusal = self._refusal(result.response) if result.response.status_code < 500 else None
+        return ProbeResult("refused", detail=refusal) if refusal else result
 
     @staticmethod
-    def _probed(response: requests.Response, legacy_absent_ok: bool = False) -> ProbeResult:
-        if response.status_code == 403:
-            return ProbeResult("forbidden", detail=_permission_named_in(response) or "")
-        if response.status_code == 404 and legacy_absent_ok:
-            return ProbeResult("absent")
-        if not response.ok:
-            return ProbeResult("unverified", detail=f"Stripe answered HTTP {response.status_code}")
+    def _ask(table_requests: TableRequests, path: str, params: Mapping[str, Any]) -> ProbeResult:
+        """What one probe found, judged by the table's error handler as a sync would judge it."""
         try:
-            data = response.json().get("data") or []
-        except ValueError:
-            return ProbeResult("unverified", detail="Stripe's answer was not JSON")
-        return ProbeResult("readable", first_record=data[0] if data else None)
-
-    def _get(self, path: str, params: Mapping[str, Any]) -> requests.Response:
-        return self._session.get(self._base_url + path, params=params, timeout=(10, 30))
+            response, ignored_because = table_requests.answer(path, params)
+        except StripeRefused as refused:
+            response = refused.response
+            if response is None:
+                return ProbeResult("unverified", detail=refused.message)
+            if response.status_code == 403:
+                return ProbeResult("forbidden", response=response)
+            return ProbeResult("unverified", response=response, detail=f"Stripe answered HTTP {response.status_code}")
+        if ignored_because:  # an answer the table's error handler says means no rows
+            return ProbeResult("empty", response=response, detail=ignored_because)
+        data = parsed_body(response)["data"]
+        return ProbeResult("readable", response=response, first_record=data[0] if data else None)
 
     def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
         probes = by_name(self._tables)
@@ -144,9 +128,7 @@ class ConnectionCheck:
         ] + [
             f"{name}: not verified, {result.detail}" for name, result in results.items() if result.status == "unverified"
         ] + [
-            f"{name}: this account has no legacy Orders API, so the table will be empty"
-            for name, result in results.items()
-            if result.status == "absent"
+            result.detail.rstrip(".") for result in results.values() if result.status == "empty"
         ]
         if events.status == "readable":
             lines.append("events: readable, so incremental syncs capture updates and deletions")
@@ -155,7 +137,7 @@ class ConnectionCheck:
                 f'events: grant "{EVENTS_PERMISSION}" so incremental syncs capture updates and deletions; '
                 "without it they rely on the lookback window"
             )
-        readable = [name for name, result in results.items() if result.status in ("readable", "absent")]
+        readable = [name for name, result in results.items() if result.status in ("readable", "empty")]
         if not readable and forbidden:
             return self._failed(
                 "The key can read none of the tables. In the Stripe dashboard, grant it: "
@@ -190,7 +172,3 @@ def _error_message(response: requests.Response) -> str:
     except (ValueError, AttributeError):
         return f"HTTP {response.status_code}"
 
-
-def _permission_named_in(response: requests.Response) -> Optional[str]:
-    match = _PERMISSION_NAME.search(response.text)
-    return match.group(1) if match else None

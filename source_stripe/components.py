@@ -134,8 +134,8 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
     def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 404:
             message = (
-                f"{self._stream}: this Stripe account has no legacy Orders API (Stripe answered 404), so the "
-                "table is empty. Stripe retired Orders in 2022; no action is needed."
+                f"{self._stream}: this account has no legacy Orders API (Stripe answered 404; it retired Orders in "
+                "2022), so the table is empty and no action is needed."
             )
             if not self._warned:
                 logger.warning(message)

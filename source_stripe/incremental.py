@@ -38,13 +38,14 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_stripe.capture import Table, TableCapture, config_time
+from source_stripe.client import StripeClient
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan
 from source_stripe.quirks import quirk_of
 from source_stripe.state import TableState
 from source_stripe.tables import TableEntry, by_name, lineage, tables_of
-from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND, StripeConnection
+from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND
 
 logger = logging.getLogger("airbyte")
 
@@ -136,8 +137,8 @@ class ChangeCaptureStream(AbstractStream):
             yield from PartitionPlan(self._capture, start, config_time(self._config, "end_date"), [], []).partitions()
             return
         now, _ = self._capture.clock.now_and_events_readable()
-        state = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
-        plan = self._capture.plan(state, self._config)
+        saved = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
+        state, plan = self._capture.plan(saved, self._config)
         self._capture_cursor.follow(state, plan)
         yield from plan.partitions()
 
@@ -179,35 +180,28 @@ class ChangeCaptureStream(AbstractStream):
 def change_capture_streams(
     manifest: Mapping[str, Any],
     config: Mapping[str, Any],
+    client: StripeClient,
     build: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
-    connection: StripeConnection,
     selected_streams: Set[str],
     incremental_streams: Set[str],
     state_manager: ConnectorStateManager,
     message_repository: MessageRepository,
     requests_in_flight: int,
 ) -> List[AbstractStream]:
-    """Every table of the (resolved) manifest as a stream, read from its entry.
-
-    `build(definition, parameters)` makes the manifest component a definition describes, carrying a table's parameters:
-    its error handlers (whose messages name the table and its permission) and its schema loader.
-    """
-    definitions = manifest["definitions"]
+    """Every table of the (resolved) manifest as a stream, read from its entry; `build(definition, parameters)` makes
+    its schema loader."""
     entries = by_name(tables_of(manifest))
     tables = {name: _table(entry, entries) for name, entry in entries.items()}
     selected = [entry for name, entry in entries.items() if name in selected_streams]
     shared = SharedPages(_readers_of_each_list(selected, tables, entries))
-    events = connection.requests_of("events", build(definitions["error_handler"], {"name": "events", "permission": "Events: Read"}))
+    events = client.events()
     clock = SyncClock(StripeHttp("events", events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
-    slice_size = objects_per_slice(connection.budget.per_second)
+    slice_size = objects_per_slice(client.connection.budget.per_second)
     streams: List[AbstractStream] = []
     for stream in manifest["streams"]:
         entry = entries[stream["$parameters"]["name"]]
-        parameters = {"name": entry.name, "permission": entry.permission}
-        lists = connection.requests_of(entry.name, build(entry.error_handler or definitions["error_handler"], parameters))
-        objects = connection.requests_of(entry.name, build(definitions["object_error_handler"], parameters))
-        http = StripeHttp(entry.name, lists, objects, shared)
+        http = StripeHttp(entry.name, client.lists(entry), client.objects(entry), shared)
         expansion = Expansion(tuple(ParentStep(child, http, config) for child in lineage(entry, entries)[1:]))
         capture = TableCapture(tables[entry.name], http, expansion, clock, children_fetcher, slice_size)
         schema = build(stream["schema_loader"], {"name": entry.name}).get_json_schema

@@ -153,19 +153,12 @@ class PartitionPlan:
                 self._changed.notify_all()
 
     def split_older_part(self, part: "CreatedSlice", seen: int, newest: int, oldest: int) -> None:
-        """`part`, having seen `seen` objects created from `oldest` to `newest`, keeps about a slice's objects more;
-        what is older goes to new slices. That density holds near `oldest` only, so the new slices grow fourfold going
-        back: an empty past costs a request per piece, and a piece that meets dense data splits in turn."""
-        length = max(1, self._capture.objects_per_slice * max(1, newest - oldest + 1) // seen)
-        cut = oldest - length
-        if cut <= part.start:
+        """`part` hands what is older than it should read alone to new slices (see older_pieces)."""
+        split = older_pieces(part.start, seen, newest, oldest, self._capture.objects_per_slice)
+        if split is None:
             return
-        older: List[CreatedSlice] = []
-        upper = cut
-        while upper > part.start:
-            lower = part.start if len(older) == MAX_PIECES_PER_SPLIT - 1 else max(part.start, upper - length)
-            older.insert(0, CreatedSlice(self._capture, lower, upper, self))
-            upper, length = lower, length * 4
+        cut, pieces = split
+        older = [CreatedSlice(self._capture, lower, upper, self) for lower, upper in pieces]
         with self._changed:
             self.slices.extend(older)
             part.start = cut
@@ -187,6 +180,24 @@ class PartitionPlan:
                 events = min(events, self._events_settled)
             usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
             return created, events, self._usage_read_at if usage_read else None
+
+
+def older_pieces(start: int, seen: int, newest: int, oldest: int, objects_per_slice: int) -> Optional[Tuple[int, List[Tuple[int, int]]]]:
+    """A slice from `start` that has seen `seen` objects created from `oldest` to `newest` keeps about
+    `objects_per_slice` objects more: where it now starts, and the pieces [lower, upper) its older part is cut into
+    (None: nothing older to hand off). That density holds near `oldest` only, so the pieces grow fourfold going back: an
+    empty past costs a request per piece, and a piece that meets dense data splits in turn."""
+    length = max(1, objects_per_slice * max(1, newest - oldest + 1) // seen)
+    cut = oldest - length
+    if cut <= start:
+        return None
+    pieces: List[Tuple[int, int]] = []
+    upper = cut
+    while upper > start:
+        lower = start if len(pieces) == MAX_PIECES_PER_SPLIT - 1 else max(start, upper - length)
+        pieces.insert(0, (lower, upper))
+        upper, length = lower, length * 4
+    return cut, pieces
 
 
 def _position(parts: List[Any], done: Set[int], start: Callable, end: Callable, newest: Callable) -> Optional[int]:

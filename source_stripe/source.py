@@ -1,7 +1,9 @@
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+
+import yaml
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
@@ -9,26 +11,28 @@ from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
+    AirbyteStreamStatus,
+    AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
     Status,
     SyncMode,
+    TraceType,
     Type,
 )
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_stripe.check import ConnectionCheck
+from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
+from source_stripe.client import StripeClient
 from source_stripe.config import InvalidConfig, validate_config
-from source_stripe.cdk import build_component, message_repository, replace_state, state_manager
+from source_stripe.cdk import build_component, message_repository, normalized_config, replace_state, state_manager
 from source_stripe.incremental import change_capture_streams
-from source_stripe.transport import RequestBudget, StripeConnection, requests_per_second
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
-_CDK_SUMMARY = "During the sync, the following streams did not sync successfully:"
 
 
-class SourceStripe(YamlDeclarativeSource):
+class SourceStripe(ConcurrentDeclarativeSource):
     # Checked by validate_config instead, whose messages name the field.
     check_config_against_spec = False
 
@@ -39,7 +43,13 @@ class SourceStripe(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
-        super().__init__(str(MANIFEST), config=config, catalog=catalog, state=state, config_path=config_path)
+        super().__init__(
+            catalog=catalog,
+            config=config or {},
+            state=state or [],
+            source_config=_with_a_worker_per_table(yaml.safe_load(MANIFEST.read_text())),
+            config_path=config_path,
+        )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
 
     @classmethod
@@ -58,18 +68,18 @@ class SourceStripe(YamlDeclarativeSource):
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The config, not copied into a temporary file as the CDK would: nothing reads that copy, and a sync killed
         before cleaning up would leave the key behind in it."""
-        return self._config or config
+        return normalized_config(self) or config
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        config = self._config or config
+        config = normalized_config(self) or config
         try:
             self._validate(logger, config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        return ConnectionCheck(self.resolved_manifest, config, logger).run()
+        return ConnectionCheck(self.resolved_manifest, config, StripeClient(self.resolved_manifest, config, self._build, PROBES_AT_ONCE), logger).run()
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        self._validate(logger, self._config or config)
+        self._validate(logger, normalized_config(self) or config)
         return super().discover(logger, config)
 
     def read(
@@ -79,7 +89,7 @@ class SourceStripe(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        self._validate(logger, self._config or config)
+        self._validate(logger, normalized_config(self) or config)
         tables = {entry["$parameters"]["name"] for entry in self.resolved_manifest["streams"]}
         unknown = sorted({stream.stream.name for stream in catalog.streams} - tables)
         if unknown:
@@ -92,20 +102,21 @@ class SourceStripe(YamlDeclarativeSource):
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             replace_state(self, state)
             _warn_about_unknown_streams(state, tables, logger)
-        errors_said = set()
+        errors_said, failed = set(), []
         try:
             for message in super().read(logger, config, catalog, state):
-                error = _error_of(message)  # once per message: records pass with this one check
-                if error is not None:
-                    if error.message in errors_said:
-                        continue  # a revoked key fails every table alike; the closing error names them all
-                    errors_said.add(error.message)
+                if message.type == Type.TRACE and message.trace:  # records pass with this one check
+                    error = message.trace.error
+                    if error is not None:
+                        if error.message in errors_said:
+                            continue  # a revoked key fails every table alike; the closing error names them all
+                        errors_said.add(error.message)
+                    failed += _incomplete_stream(message.trace)
                 yield message
         except AirbyteTracedException as error:
-            selected = [stream.stream.name for stream in catalog.streams]
-            failed = _streams_named_in_the_cdks_summary(error, selected)
             if not failed:
                 raise
+            selected = [stream.stream.name for stream in catalog.streams]
             others = " The other tables were synced." if len(failed) < len(selected) else ""
             raise AirbyteTracedException(
                 message=(
@@ -120,26 +131,32 @@ class SourceStripe(YamlDeclarativeSource):
         validate_config(config, self.spec(logger).connectionSpecification)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
-        config = self._config or config
-        manifest = self.resolved_manifest
-        build = lambda definition, parameters: build_component(self, definition, config, parameters)  # noqa: E731
-        requests_in_flight = build(manifest["concurrency_level"], {}).get_concurrency_level()
-        requester = manifest["definitions"]["requester"]
-        # The CDK's workers and as many fetching child tables' requests each hold a connection.
-        connection = StripeConnection(
-            build(requester, {"name": "requests"}), requester, config, RequestBudget(requests_per_second(config)), 2 * requests_in_flight
-        )
+        config = normalized_config(self) or config
+        workers = self._build(self.resolved_manifest["concurrency_level"], {}).get_concurrency_level()
+        requests_in_flight = workers - len(self.resolved_manifest["streams"])
         return change_capture_streams(
-            manifest,
+            self.resolved_manifest,
             config,
-            build,
-            connection,
+            # The CDK's workers and as many fetching child tables' requests each hold a connection.
+            StripeClient(self.resolved_manifest, config, self._build, 2 * requests_in_flight),
+            self._build,
             self._selected_streams,
             self._incremental_streams,
             state_manager(self),
             message_repository(self),
             requests_in_flight,
         )
+
+    def _build(self, definition: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
+        return build_component(self, definition, normalized_config(self) or {}, parameters)
+
+
+def _with_a_worker_per_table(manifest: Dict[str, Any]) -> Dict[str, Any]:
+    """The manifest's concurrency level (requests in flight) plus a worker per table, which hands out its partitions."""
+    level, tables = manifest["concurrency_level"], len(manifest["streams"])
+    requests = level["default_concurrency"].strip().removeprefix("{{").removesuffix("}}")
+    level.update(default_concurrency=f"{{{{ ({requests}) + {tables} }}}}", max_concurrency=level["max_concurrency"] + tables)
+    return manifest
 
 
 def _read_input(kind: str, path: Optional[str], reader: Callable[[str], Any]) -> Any:
@@ -172,18 +189,12 @@ def _warn_about_unknown_streams(state: List[AirbyteStateMessage], known: set, lo
             logger.warning(f"The saved state names a table this connector does not have, {name!r}; it is ignored.")
 
 
-def _streams_named_in_the_cdks_summary(error: AirbyteTracedException, streams: List[str]) -> List[str]:
-    """The CDK ends a sync in which tables failed with one error repeating each table's exception, a wall of text;
-    the tables it names, or none for any other error."""
-    summary = error.message or ""
-    if error.internal_message != "Concurrent read failure" or not summary.startswith(_CDK_SUMMARY):
-        return []
-    lines = summary[len(_CDK_SUMMARY) :].split("\n")
-    return [stream for stream in streams if any(line.strip().startswith(f"{stream}: ") for line in lines)]
-
-
-def _error_of(message: AirbyteMessage) -> Any:
-    return message.trace.error if message.type == Type.TRACE and message.trace else None
+def _incomplete_stream(trace: AirbyteTraceMessage) -> List[str]:
+    """The table a stream status message says did not finish, as the protocol tells the platform."""
+    status = trace.stream_status
+    if trace.type == TraceType.STREAM_STATUS and status and status.status == AirbyteStreamStatus.INCOMPLETE:
+        return [status.stream_descriptor.name]
+    return []
 
 
 def _and_join(names: List[str]) -> str:

@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Any, Deque, List, Mapping, Optional, Union
+from typing import Any, Deque, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -133,11 +133,13 @@ def sleep(seconds: float) -> None:
 
 
 class StripeRefused(AirbyteTracedException):
-    """A request the manifest's error handler says not to retry; `status_code` is Stripe's answer (None: no answer)."""
+    """A request the manifest's error handler says not to retry, or retried in vain; `response` is Stripe's last answer
+    (None: no answer)."""
 
-    def __init__(self, message: str, failure_type: FailureType, status_code: Optional[int]) -> None:
+    def __init__(self, message: str, failure_type: FailureType, response: Optional[requests.Response]) -> None:
         super().__init__(message=message, internal_message=message, failure_type=failure_type)
-        self.status_code = status_code
+        self.response = response
+        self.status_code = response.status_code if response is not None else None
 
 
 class StripeConnection:
@@ -170,19 +172,25 @@ class StripeConnection:
         request.method, request.url, request.headers = "GET", f"{url}?{urlencode(params, doseq=True)}", self.headers
         return self.session.send(request, timeout=self.timeout, allow_redirects=False, **self.settings)
 
-    def requests_of(self, table: str, error_handler: ErrorHandler) -> "TableRequests":
-        return TableRequests(table, self, error_handler)
+    def requests_of(self, table: str, error_handler: ErrorHandler, max_retries: Optional[int] = None) -> "TableRequests":
+        return TableRequests(table, self, error_handler, max_retries)
 
 
 class TableRequests:
-    """One table's GETs, each retried as its error handler says: its answer, or an exception saying why not."""
+    """One table's GETs, each retried as its error handler says: its answer, or an exception saying why not.
+    `max_retries` lowers the handler's retry budget (the check answers within seconds, not minutes)."""
 
-    def __init__(self, table: str, connection: StripeConnection, error_handler: ErrorHandler) -> None:
+    def __init__(self, table: str, connection: StripeConnection, error_handler: ErrorHandler, max_retries: Optional[int] = None) -> None:
         self._table, self._connection, self._errors = table, connection, error_handler
-        self._max_retries = error_handler.max_retries if error_handler.max_retries is not None else DEFAULT_MAX_RETRIES
+        own = error_handler.max_retries if error_handler.max_retries is not None else DEFAULT_MAX_RETRIES
+        self._max_retries = own if max_retries is None else min(own, max_retries)
         self._backoff_strategies = getattr(error_handler, "backoff_strategies", None) or []
 
     def get(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        return self.answer(path, params)[0]
+
+    def answer(self, path: str, params: Mapping[str, Any]) -> Tuple[requests.Response, Optional[str]]:
+        """Stripe's answer and, for an error answer the error handler lets through, what it says that answer means."""
         connection, url = self._connection, self._connection.base_url + path
         retries = 0
         while True:
@@ -197,7 +205,7 @@ class TableRequests:
                     connection.budget.rate_limited()
             resolution = self._errors.interpret_response(answer)
             if resolution.response_action in (ResponseAction.SUCCESS, ResponseAction.IGNORE) and isinstance(answer, requests.Response):
-                return answer
+                return answer, resolution.error_message if resolution.response_action == ResponseAction.IGNORE else None
             if resolution.response_action not in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
                 raise self._refusal(resolution, answer, url)
             request = f"GET {urlsplit(url).path}?{urlencode(params, doseq=True)}"
@@ -218,18 +226,18 @@ class TableRequests:
         return float(min(60, 2**retries))
 
     def _refusal(self, resolution: ErrorResolution, answer: Union[requests.Response, Exception], url: str) -> StripeRefused:
-        status = answer.status_code if isinstance(answer, requests.Response) else None
+        response = answer if isinstance(answer, requests.Response) else None
         message = resolution.error_message or f"Stripe's answer to GET {urlsplit(url).path} cannot be used: {retry_reason(answer)}."
-        return StripeRefused(message, resolution.failure_type or FailureType.system_error, status)
+        return StripeRefused(message, resolution.failure_type or FailureType.system_error, response)
 
     def _gave_up(self, resolution: ErrorResolution, answer: Union[requests.Response, Exception]) -> StripeRefused:
-        status = answer.status_code if isinstance(answer, requests.Response) else None
-        if status == 429:
+        response = answer if isinstance(answer, requests.Response) else None
+        if response is not None and response.status_code == 429:
             message = (
                 f"Stripe's rate limit was still reached after every retry while reading {self._table}: lower "
                 "requests_per_second if other integrations use the same Stripe account."
             )
         else:
             message = f"Gave up after retrying: {resolution.error_message or retry_reason(answer)}"
-        return StripeRefused(message, resolution.failure_type or FailureType.transient_error, status)
+        return StripeRefused(message, resolution.failure_type or FailureType.transient_error, response)
 

@@ -353,16 +353,37 @@ def erd_dbml(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -
     return "\n".join(lines) + "\n"
 
 
-# Where each table sits in the picture: referenced tables to the left of the tables that point at them.
-ERD_COLUMNS: tuple[tuple[str, ...], ...] = (
-    ("customers", "shipping_rates", "products", "prices"),
-    ("payment_intents", "subscriptions", "setup_intents"),
-    ("refunds", "disputes", "subscription_items", "setup_attempts"),
-    ("order_returns", "usage_record_summaries"),
-)
 FONT_SIZE, ROW, CHAR, PAD, COLUMN_GAP, TABLE_GAP, MARGIN, TOP = 13, 22, 7.9, 10, 110, 34, 30, 84
 # Room left of the first column for the loops of references within a column.
 LOOP = 50
+
+
+def erd_columns(tables: list[str], references: list[tuple[str, str, str]]) -> list[list[str]]:
+    """Where each table sits in the picture: every table right of the tables it references, tables that reference
+    each other (in a cycle) side by side, and each column in the manifest's order."""
+    targets = {table: {target for source, _, target in references if source == table and target != table} for table in tables}
+    reachable = {table: _reachable(table, targets) for table in tables}
+    column: dict[str, int] = {}
+
+    def place(table: str) -> int:
+        if table not in column:
+            beyond = [target for target in reachable[table] if table not in reachable[target]]
+            column[table] = 1 + max((place(target) for target in beyond), default=-1)
+        return column[table]
+
+    for table in tables:
+        place(table)
+    return [[table for table in tables if column[table] == index] for index in range(max(column.values()) + 1)]
+
+
+def _reachable(table: str, targets: dict[str, set[str]]) -> set[str]:
+    seen, pending = set(), list(targets[table])
+    while pending:
+        target = pending.pop()
+        if target not in seen:
+            seen.add(target)
+            pending.extend(targets[target])
+    return seen
 
 
 def _shown_columns(table: str, schema: dict, references: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -411,7 +432,7 @@ def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) ->
     group_of = {table: group for group, tables in table_groups().items() for table in tables}
     boxes: dict[str, dict] = {}
     x = MARGIN + LOOP
-    for tables in ERD_COLUMNS:
+    for tables in erd_columns(list(schemas), references):
         rows = {table: _shown_columns(table, schemas[table], references) for table in tables}
         width = max(
             max(len(table) + 4, *(len(n) + len(t) + len(r) + 6 for n, t, r in rows[table]), 24) for table in tables

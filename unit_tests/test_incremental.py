@@ -5,7 +5,7 @@ from email.utils import formatdate
 import pytest
 
 from airbyte_cdk.models import FailureType
-from source_stripe.capture import EVENTS_LISTED_LATE_MARGIN
+from source_stripe.planning import EVENTS_LISTED_LATE_MARGIN
 from source_stripe.incremental import objects_per_slice
 from unit_tests.stripe_api import (
     LIVE_KEY,
