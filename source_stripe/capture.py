@@ -18,8 +18,6 @@ from source_stripe.quirks import Quirk
 from source_stripe.state import TableState
 
 
-PINNED_API_VERSION = "2023-08-16"
-
 logger = logging.getLogger("airbyte")
 
 
@@ -34,6 +32,7 @@ class Table:
     deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
     is_child: bool
     quirk: Quirk
+    api_version: str  # the version every request pins (the manifest's Stripe-Version), which the schemas describe
 
 
 class TableCapture:
@@ -79,7 +78,7 @@ class TableCapture:
         that second's events."""
         event = events[-1]
         obj = event["data"]["object"]
-        if all(e.get("api_version") == PINNED_API_VERSION and e["data"]["object"] == obj for e in events):
+        if all(e.get("api_version") == self.table.api_version and e["data"]["object"] == obj for e in events):
             deleted = any(e["type"] in self.table.deletions for e in events)
             stamp = event["created"] * 1000
             if deleted and not self.table.is_child:

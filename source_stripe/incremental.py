@@ -124,7 +124,8 @@ class ChangeCaptureStream(AbstractStream):
         state_manager: ConnectorStateManager,
         message_repository: MessageRepository,
     ) -> None:
-        self._capture, self._json_schema, self._primary_key = capture, json_schema, primary_key
+        self._capture, self._load_json_schema, self._primary_key = capture, json_schema, primary_key
+        self._json_schema: Optional[Mapping[str, Any]] = None
         self._config, self._incremental, self._state_manager = config, incremental, state_manager
         name = capture.table.name
         self._capture_cursor = ChangeCaptureCursor(name, TableState(), state_manager, message_repository)
@@ -155,7 +156,10 @@ class ChangeCaptureStream(AbstractStream):
         return self._cursor
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        return self._json_schema()
+        # Loaded once: the CDK asks for it several times a sync, and resolving a large schema takes tens of ms.
+        if self._json_schema is None:
+            self._json_schema = self._load_json_schema()
+        return self._json_schema
 
     def as_airbyte_stream(self) -> AirbyteStream:
         return AirbyteStream(
@@ -191,7 +195,8 @@ def change_capture_streams(
     """Every table of the (resolved) manifest as a stream, read from its entry; `build(definition, parameters)` makes
     its schema loader."""
     entries = by_name(tables_of(manifest))
-    tables = {name: _table(entry, entries) for name, entry in entries.items()}
+    api_version = manifest["definitions"]["requester"]["request_headers"]["Stripe-Version"]
+    tables = {name: _table(entry, entries, api_version) for name, entry in entries.items()}
     selected = [entry for name, entry in entries.items() if name in selected_streams]
     shared = SharedPages(_readers_of_each_list(selected, tables, entries))
     events = client.events()
@@ -202,7 +207,7 @@ def change_capture_streams(
     for stream in manifest["streams"]:
         entry = entries[stream["$parameters"]["name"]]
         http = StripeHttp(entry.name, client.lists(entry), client.objects(entry), shared)
-        expansion = Expansion(tuple(ParentStep(child, http, config) for child in lineage(entry, entries)[1:]))
+        expansion = Expansion(tuple(ParentStep(child, http) for child in lineage(entry, entries)[1:]))
         capture = TableCapture(tables[entry.name], http, expansion, clock, children_fetcher, slice_size)
         schema = build(stream["schema_loader"], {"name": entry.name}).get_json_schema
         incremental = entry.name in incremental_streams
@@ -216,7 +221,7 @@ def objects_per_slice(requests_per_second: Optional[float]) -> int:
     return int(OBJECTS_PER_SLICE * max(1.0, live_pace / (requests_per_second or live_pace)))
 
 
-def _table(entry: TableEntry, entries: Mapping[str, TableEntry]) -> Table:
+def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: str) -> Table:
     scanned = lineage(entry, entries)[0]
     return Table(
         name=entry.name,
@@ -226,6 +231,7 @@ def _table(entry: TableEntry, entries: Mapping[str, TableEntry]) -> Table:
         deletions=entry.deletions,
         is_child=not entry.is_top_level,
         quirk=quirk_of(entry),
+        api_version=api_version,
     )
 
 

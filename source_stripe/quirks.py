@@ -22,6 +22,8 @@ DEFAULT_RUNNING_USAGE_REFRESH_HOURS = 12
 
 
 class Quirk:
+    changes = ""  # how it changes what reaches the table, for the docs
+
     def __init__(self, table: TableEntry) -> None:
         self.table = table
 
@@ -47,6 +49,8 @@ class RowsDroppedFromParent(Quirk):
     """A parent's update that drops a row from the list it embeds is that row's deletion: Stripe sends no event of the
     row's own (a subscription's items). `rows_now` are all the parent's rows now, listed past the embedded page."""
 
+    changes = "a row dropped from its parent arrives deleted"
+
     def rows_deleted_by(self, events: Sequence[Mapping[str, Any]], rows_now: Set[str], stamp: int) -> Iterator[Mapping[str, Any]]:
         field = self.table.parent.embedded_in
         removed = {}
@@ -61,6 +65,8 @@ class RowsDroppedFromParent(Quirk):
 class RereadRunningUsage(Quirk):
     """Usage accrues without events, so the rows of parents still running (listed by `statuses`) are re-read once the
     last such read is older than the config's running_usage_refresh_hours; a read from the start reads them all."""
+
+    changes = "the usage of every running {parent} is re-read every `running_usage_refresh_hours` too"
 
     def __init__(self, table: TableEntry, statuses: Sequence[str]) -> None:
         super().__init__(table)

@@ -28,6 +28,7 @@ class ParentLink:
 @dataclass(frozen=True)
 class TableEntry:
     name: str
+    description: str
     path: str
     request_parameters: Mapping[str, Any]
     stripe_object: str
@@ -87,6 +88,7 @@ def _table(stream: Mapping[str, Any]) -> TableEntry:
     parent = parameters.get("parent")
     return TableEntry(
         name=parameters["name"],
+        description=parameters["description"],
         path=parameters["path"],
         request_parameters=parameters.get("request_parameters") or {},
         stripe_object=parameters["stripe_object"],

@@ -8,6 +8,7 @@ Writes, relative to the repo root:
   sandbox/stripe_sandbox/generated/tables.json      the tables the sandbox serves: object, permission, parent
   docs/erd/stripe.dbml                              the tables and their references, for dbdiagram.io / dbdocs
   docs/erd/stripe.svg                               that diagram drawn, for the user guide (docs/stripe.md)
+  README.md, docs/stripe.md, metadata.yaml          their tables of tables, between markers (tools/docs_tables.py)
 
 The outputs are committed; unit_tests/test_generated_files_match_openapi.py regenerates them and
 fails on any difference, so edit this script (never the outputs) and rerun it:
@@ -24,6 +25,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import docs_tables  # tools/docs_tables.py: run as a script, this directory is on the path
 from source_stripe.tables import manifest_tables
 
 # The connector sends this as Stripe-Version, so the schemas must describe exactly this version.
@@ -568,6 +570,7 @@ def main() -> None:
         legacy_spec=args.legacy_spec,
         legacy_fixtures=args.legacy_fixtures,
     )
+    written += docs_tables.write(REPO_ROOT, args.out_root)
     for path in written:
         print(f"{path.stat().st_size / 1024:8.1f} KB  {path}")
 

@@ -82,7 +82,7 @@ BAD_INPUT = {
     "catalog_file_not_json": BadInput("catalog file", catalog="{streams"),
     "catalog_file_empty": BadInput("catalog file", catalog=" \n"),
     "catalog_file_not_a_catalog": BadInput("is not a valid Airbyte catalog", catalog="[]"),
-    "catalog_names_an_unknown_table": BadInput("tables this connector does not have: charges", catalog=("customers", "charges")),
+    "catalog_names_an_unknown_table": BadInput("tables this connector does not have: not_a_table", catalog=("customers", "not_a_table")),
     "state_file_not_json": BadInput("state file", state="{"),
     "state_file_empty": BadInput("state file", state=""),
     "state_file_not_a_list_of_state_messages": BadInput("is not a valid Airbyte state", state='{"customers": {"created": 1}}'),
@@ -94,7 +94,7 @@ BAD_INPUT = {
     ),
     # state the sync can live with: it says so and goes on
     "state_names_an_unknown_table": BadInput(
-        "names a table this connector does not have, 'charges'", state=[stream_state("charges", created=1)], exit_code=0, failure_type=None
+        "names a table this connector does not have, 'not_a_table'", state=[stream_state("not_a_table", created=1)], exit_code=0, failure_type=None
     ),
     "state_from_the_future": BadInput(
         "lies in the future; it is read as now",

@@ -1,50 +1,43 @@
-"""The README's and the user guide's tables say what the manifest's entries say: every table, in its group, with the
-permission it needs. A table added to the manifest fails here until the docs name it."""
+"""The README's, the user guide's and metadata.yaml's tables of tables are what tools/docs_tables.py renders from the
+manifest's entries: every table, in its group, with its endpoint, permission and how its changes arrive."""
 
 import re
 from pathlib import Path
 
 import pytest
 
+import docs_tables
 from source_stripe.tables import manifest_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-README = (REPO_ROOT / "README.md").read_text()
-USER_GUIDE = (REPO_ROOT / "docs" / "stripe.md").read_text()
 TABLES = manifest_tables()
 
 
-def rows(markdown: str, heading: str) -> list[list[str]]:
-    """The cells of the rows of the first table under `heading`."""
-    section = markdown.split(heading, 1)[1]
-    table = re.search(r"((?:^ *\|.*\|\n)+)", section, re.MULTILINE).group(1)
-    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in table.splitlines()[2:]]
+@pytest.mark.parametrize("document", [docs_tables.README, docs_tables.USER_GUIDE, docs_tables.METADATA], ids=str)
+def test_the_committed_document_holds_the_tables_the_manifest_renders(document, tmp_path):
+    (rendered,) = [path for path in docs_tables.write(REPO_ROOT, tmp_path) if path == tmp_path / document]
+
+    assert (REPO_ROOT / document).read_text() == rendered.read_text(), f"out of date: run `make generate` ({document})"
 
 
-def names_in(cell: str) -> list[str]:
-    return [name.strip() for name in cell.replace("*", "").split(",")]
+def test_the_user_guide_names_every_tables_permission_and_the_parents_a_child_is_found_through():
+    permissions = docs_tables.guide_permissions(TABLES)
+
+    for table in TABLES:
+        assert re.search(rf"\| [^|]*\b{table.name}\b[^|]* \| {re.escape(table.permission)}.* \| `{table.permission_id}` \|", permissions)
+    assert "Usage Records: Read (and Subscriptions: Read, to find its rows through subscriptions)" in permissions
 
 
-@pytest.mark.parametrize("table", TABLES, ids=lambda table: table.name)
-def test_the_user_guide_names_each_tables_permission(table):
-    granted = {name: (row[1], row[2]) for row in rows(USER_GUIDE, "### Step 1") for name in names_in(row[0])}
+def test_how_changes_arrive_is_said_from_each_entrys_events_parent_and_quirk():
+    named = {table.name: table for table in TABLES}
 
-    assert table.name in granted, "docs/stripe.md's permission table lacks the table"
-    dashboard_name, permission_id = granted[table.name]
-    assert dashboard_name.startswith(table.permission) and permission_id == f"`{table.permission_id}`"
-
-
-@pytest.mark.parametrize("group", sorted({table.group for table in TABLES}))
-def test_the_user_guide_lists_each_group_with_exactly_its_tables(group):
-    listed = [row[0] for row in rows(USER_GUIDE, f"### {group.capitalize()}")]
-
-    assert sorted(listed) == sorted(table.name for table in TABLES if table.group == group)
+    assert docs_tables.changes(named["customers"], named) == "`customer.*` events; deletions arrive with `is_deleted: true`"
+    assert docs_tables.changes(named["shipping_rates"], named) == "the lookback window (Stripe sends no events for them)"
+    assert docs_tables.changes(named["subscription_items"], named) == (
+        "their subscription's events and the lookback window; a row dropped from its parent arrives deleted"
+    )
 
 
-def test_the_readme_lists_every_table_in_its_group():
-    listed, group = {}, None
-    for row in rows(README, "## Tables"):
-        group = row[0] or group
-        listed[row[1]] = group
-
-    assert listed == {table.name: table.group for table in TABLES}
+def test_a_document_without_the_markers_is_refused_rather_than_left_stale():
+    with pytest.raises(ValueError, match="'tables'"):
+        docs_tables.with_regions("# no markers here\n", {"tables": "| a |"}, ("<!-- ", " -->"))

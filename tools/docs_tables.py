@@ -1,0 +1,118 @@
+"""The tables of the README, the user guide and metadata.yaml, rendered from the manifest's entries.
+
+Each lives between a pair of markers in its file, `generated: NAME` and `end: NAME` (HTML comments in markdown,
+YAML comments in metadata.yaml); `make generate` rewrites what is between them, and unit_tests/test_docs_tables.py
+fails while a committed file differs from what this renders.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from source_stripe.client import EVENTS_PERMISSION
+from source_stripe.quirks import quirk_of
+from source_stripe.tables import TableEntry, by_name, lineage, manifest_tables
+
+README = Path("README.md")
+USER_GUIDE = Path("docs/stripe.md")
+METADATA = Path("metadata.yaml")
+EVENTS_PERMISSION_ID = "rak_event_read"
+
+
+def endpoint(table: TableEntry) -> str:
+    path = "/v1/" + re.sub(r"\{\{[^}]*\}\}", "{id}", table.path)
+    query = [f"{name}={value}" for name, value in table.request_parameters.items()]
+    if table.parent and not table.lists_one_parent_in_path:
+        query.append(f"{table.parent.key}=…")
+    return path + ("?" + "&".join(query) if query else "")
+
+
+def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
+    """How updates and deletions reach the table, from what its entry says."""
+    top = lineage(table, tables)[0]
+    kind = top.stripe_object.replace("_", " ")
+    if table.parent:
+        said = f"their {kind}'s events and the lookback window" if table.events else "the lookback window"
+    elif table.events:
+        families = dict.fromkeys(f"`{event.rsplit('.', 1)[0]}.*`" for event in table.event_types)
+        said = f"{', '.join(families)} events" + ("; deletions arrive with `is_deleted: true`" if table.deletions else "")
+    else:
+        said = "the lookback window (Stripe sends no events for them)"
+    quirk = quirk_of(table).changes.format(parent=kind)
+    return f"{said}; {quirk}" if quirk else said
+
+
+def readme_tables(tables: tuple[TableEntry, ...]) -> str:
+    named = by_name(tables)
+    lines = ["| group | table | Stripe endpoint | updates and deletions reach it through |", "| --- | --- | --- | --- |"]
+    for group in _groups(tables):
+        for index, table in enumerate(t for t in tables if t.group == group):
+            lines.append(f"| {group if index == 0 else ''} | {table.name} | `{endpoint(table)}` | {changes(table, named)} |")
+    return "\n".join(lines)
+
+
+def guide_group(tables: tuple[TableEntry, ...], group: str) -> str:
+    named = by_name(tables)
+    lines = ["| table | what it holds | how updates and deletions arrive |", "| --- | --- | --- |"]
+    lines += [f"| {t.name} | {t.description} | {changes(t, named)} |" for t in tables if t.group == group]
+    return "\n".join(lines)
+
+
+def guide_permissions(tables: tuple[TableEntry, ...]) -> str:
+    """One row per dashboard permission, naming the tables it opens, in the manifest's order."""
+    named = by_name(tables)
+    rows: dict[tuple[str, str], list[str]] = {}
+    for table in tables:
+        permission = table.permission
+        ancestors = [t for t in lineage(table, named)[:-1] if t.permission != table.permission]
+        if ancestors:
+            permission += f" (and {ancestors[0].permission}, to find its rows through {ancestors[0].name})"
+        rows.setdefault((permission, table.permission_id), []).append(table.name)
+    lines = ["   | table | permission to grant (dashboard name) | Stripe's permission id |", "   | --- | --- | --- |"]
+    lines += [f"   | {', '.join(names)} | {permission} | `{permission_id}` |" for (permission, permission_id), names in rows.items()]
+    lines.append(f"   | **change capture** | **{EVENTS_PERMISSION}** | `{EVENTS_PERMISSION_ID}` |")
+    return "\n".join(lines)
+
+
+def suggested_streams(tables: tuple[TableEntry, ...]) -> str:
+    return "\n".join(f"      - {table.name}" for table in tables)
+
+
+def rendered(tables: tuple[TableEntry, ...]) -> dict[Path, dict[str, str]]:
+    """Each file's generated regions, by name."""
+    return {
+        README: {"tables": readme_tables(tables)},
+        USER_GUIDE: {
+            "permissions": guide_permissions(tables),
+            **{group: guide_group(tables, group) for group in _groups(tables)},
+        },
+        METADATA: {"suggested-streams": suggested_streams(tables)},
+    }
+
+
+def with_regions(text: str, regions: dict[str, str], comment: tuple[str, str]) -> str:
+    opening, closing = comment
+    for name, body in regions.items():
+        start, end = f"{opening}generated: {name} (make generate){closing}", f"{opening}end: {name}{closing}"
+        pattern = re.compile(rf"(^[ \t]*{re.escape(start)}\n).*?(^[ \t]*{re.escape(end)}$)", re.S | re.M)
+        if not pattern.search(text):
+            raise ValueError(f"the markers of the generated region {name!r} are missing")
+        text = pattern.sub(lambda found: found.group(1) + body + "\n" + found.group(2), text)
+    return text
+
+
+def write(repo_root: Path, out_root: Path) -> list[Path]:
+    """Writes under `out_root` the files of `repo_root` with their generated regions rendered anew."""
+    written = []
+    for relative, regions in rendered(manifest_tables()).items():
+        comment = ("# ", "") if relative.suffix == ".yaml" else ("<!-- ", " -->")
+        target = out_root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(with_regions((repo_root / relative).read_text(encoding="utf-8"), regions, comment), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def _groups(tables: tuple[TableEntry, ...]) -> list[str]:
+    return list(dict.fromkeys(table.group for table in tables))
