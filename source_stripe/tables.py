@@ -83,8 +83,18 @@ def lineage(table: TableEntry, tables: Mapping[str, TableEntry]) -> Tuple[TableE
     return tuple(chain)
 
 
+KNOWN_PARAMETERS = {
+    "name", "description", "stripe_object", "group", "path", "request_parameters", "permission", "permission_id",
+    "events", "parent", "quirk", "error_handler",
+}  # fmt: skip
+
+
 def _table(stream: Mapping[str, Any]) -> TableEntry:
     parameters = stream["$parameters"]
+    unknown = sorted(set(parameters) - KNOWN_PARAMETERS)
+    if unknown:
+        # A misspelt parameter would otherwise be ignored, and the entry would not say how its table is read.
+        raise ValueError(f"The manifest entry {parameters.get('name')!r} has parameters no part of the connector reads: {unknown}")
     parent = parameters.get("parent")
     return TableEntry(
         name=parameters["name"],
