@@ -11,10 +11,8 @@ import random
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
-import yaml
 
 from integration_tests.connector_process import (
     ALL_STREAMS,
@@ -28,16 +26,19 @@ from integration_tests.connector_process import (
     what_the_destination_keeps,
 )
 from stripe_sandbox import Sandbox, SandboxProcess, keys
+from source_stripe.tables import by_name, lineage, manifest_tables
 
 pytestmark = pytest.mark.end_to_end
 
 DAY = 86_400
 LOOKBACK_DAYS = 7
 START_DATE = "2019-01-01T00:00:00Z"  # before the sandbox's oldest object (legacy order returns), so all is in scope
-RUNNING = ("active", "trialing", "past_due", "unpaid", "paused")  # subscriptions whose metered usage still accrues
-SCANNED = {"subscription_items": "subscriptions", "setup_attempts": "setup_intents", "usage_record_summaries": "subscriptions"}
+TABLES = by_name(manifest_tables())
+# Subscriptions whose metered usage still accrues, as the entry whose quirk re-reads running usage lists them.
+RUNNING = next(tuple(table.quirk["statuses"]) for table in TABLES.values() if table.quirk and "statuses" in table.quirk)
+# Each child table and the top-level table whose list finds its rows.
+SCANNED = {name: lineage(table, TABLES)[0].name for name, table in TABLES.items() if table.parent}
 PINNED_API_VERSION = "2023-08-16"
-MANIFEST = Path(__file__).parents[1] / "source_stripe" / "manifest.yaml"
 STATE_MESSAGE_SIZES = []  # bytes of every STATE message seen, for the report at the end of the module
 
 
@@ -330,11 +331,8 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
 
 
 def event_types_per_table():
-    """Each table's event types, as the manifest lists them (child tables name their parent's list)."""
-    manifest = yaml.safe_load(MANIFEST.read_text())
-    streams = manifest["definitions"]["streams"]
-    listed = {name: stream["$parameters"].get("events") or [] for name, stream in streams.items()}
-    return {name: listed[types.split("/")[3]] if isinstance(types, str) else types for name, types in listed.items()}
+    """Each table's event types, as its manifest entry names them (child tables name their parent's)."""
+    return {table.name: table.event_types for table in manifest_tables()}
 
 
 def stripe_events_since(sandbox, since):
@@ -408,9 +406,9 @@ def test_a_no_change_incremental_sync_costs_a_few_requests_per_table(sandbox):
     print(f"  {stats['total']:4d}  total (expected at most {expected})")
     assert stats["total"] <= expected
     assert stats["rate_limited"] == 0
-    # The probe, then one day of events for each of the 8 kinds of object with events; the 3 tables following
-    # subscriptions and the 2 following setup intents read theirs once.
-    assert by_path["/v1/events"] == 1 + 8
+    # The probe, then one day of events for each set of event types; tables that share their parent's (the children)
+    # read them once.
+    assert by_path["/v1/events"] == 1 + len({table.event_types for table in manifest_tables() if table.event_types})
     metered_lists = by_path.get("/v1/subscription_items/{subscription_item}/usage_record_summaries", 0)
     assert stats["total"] - metered_lists - by_path.get("/v1/setup_attempts", 0) <= 4 * len(ALL_STREAMS)
     # What was re-read is only the lookback window: nothing older.
