@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Mapping, Optional
 import requests
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 
+from source_stripe.children import path_of_one_parent
 from source_stripe.client import EVENTS_PERMISSION, StripeClient
 from source_stripe.components import parsed_body
 from source_stripe.config import key_mode
@@ -93,7 +93,7 @@ class ConnectionCheck:
             if parent.first_record is None:
                 return ProbeResult("unverified", detail=f"there are no {parent_table} yet to read it through")
             if table.lists_one_parent_in_path:
-                path = InterpolatedString.create(table.path, parameters={}).eval(self._config, parent=parent.first_record)
+                path = path_of_one_parent(table, parent.first_record)
             else:
                 params[table.parent.key] = parent.first_record["id"]
         result = self._ask(self._client.lists(table, PROBE_RETRIES), path, params)
@@ -159,16 +159,15 @@ class ConnectionCheck:
         return AirbyteConnectionStatus(status=Status.FAILED, message=message)
 
 
+def _stripe_error(response: requests.Response) -> Mapping[str, Any]:
+    body = parsed_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
 def _error_code(response: requests.Response) -> Optional[str]:
-    try:
-        return (response.json().get("error") or {}).get("code")
-    except (ValueError, AttributeError):
-        return None
+    return _stripe_error(response).get("code")
 
 
 def _error_message(response: requests.Response) -> str:
-    try:
-        return (response.json().get("error") or {}).get("message") or f"HTTP {response.status_code}"
-    except (ValueError, AttributeError):
-        return f"HTTP {response.status_code}"
-
+    return _stripe_error(response).get("message") or f"HTTP {response.status_code}"

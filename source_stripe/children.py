@@ -22,6 +22,11 @@ def stamped(obj: Mapping[str, Any], stamp: int, deleted: bool = False) -> Mutabl
     return {**obj, CURSOR_FIELD: stamp, "is_deleted": deleted}
 
 
+def path_of_one_parent(child: TableEntry, parent: Mapping[str, Any]) -> str:
+    """The list of `parent`'s rows of a child table whose path names its parent (`{{ parent.id }}`)."""
+    return JINJA.from_string(child.path).render(parent=parent)
+
+
 class ParentStep:
     """From one parent's object to its rows of `child`, as `child`'s entry says they are found."""
 
