@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import keys as keys_module
-from .data import EVENT_WINDOW
-from .spec import TABLE_OBJECTS, Endpoint
+from .spec import EVENT_WINDOW, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
-from .store import PARENT_TABLES, Dataset, page
+from .dataset import Dataset
+from .store import PARENT_TABLES, page
 
 PAGING = {"limit", "starting_after", "ending_before", "expand", "created"}
 RANGE_OPS = ("gt", "gte", "lt", "lte")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from . import jsonio
 from .admin import AdminApi
 from .api import Response, StripeApi
-from .factory import ALNUM
+from .realism import ALNUM
 from .faults import RESET, SERVER_ERROR, SLOW, TRUNCATE
 from .state import SandboxState
 

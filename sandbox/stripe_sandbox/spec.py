@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 GENERATED_DIR = Path(__file__).parent / "generated"
+EVENT_WINDOW = 30 * 86_400  # Stripe keeps events for 30 days
 
 # Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field"}.
 TABLE_FACTS: dict[str, dict[str, str | None]] = json.loads((GENERATED_DIR / "tables.json").read_text())

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import Generator
-from .factory import ALNUM, account_object
+from .factory import account_object
+from .realism import ALNUM
 from .faults import Faults, Knobs
 from .keys import KeyRing
 from .spec import TABLES, load_spec
-from .store import Dataset
+from .dataset import Dataset
 
 DEFAULT_NOW = 1_793_491_200  # 2026-11-01T00:00:00Z: fixed, so runs are reproducible
 CONNECTED_ACCOUNTS = ("Northwind Bakery", "Lumen Studio")

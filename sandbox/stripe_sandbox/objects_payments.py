@@ -1,0 +1,137 @@
+"""The objects of an account's payments: intents, charges, refunds, disputes and setups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .realism import ALNUM, CURRENCIES, DAY
+
+
+class PaymentObjects:
+    """Part of Factory (see factory.py)."""
+
+    def payment_intent(self, created: int, customer: str | None, status: str) -> dict[str, Any]:
+        rng = self.rng
+        obj = self._base("payment_intent", created)
+        amount = self.amount() * rng.choice((1, 1, 1, 2, 5))
+        charged = status in ("succeeded", "requires_capture", "processing")
+        obj.update(
+            amount=amount,
+            amount_received=amount if status == "succeeded" else 0,
+            amount_capturable=amount if status == "requires_capture" else 0,
+            capture_method="manual" if status == "requires_capture" else "automatic",
+            client_secret=None,
+            currency=rng.choice(CURRENCIES),
+            customer=customer,
+            description=rng.choice((None, "Order payment", "Subscription update", "Invoice payment")),
+            status=status,
+            canceled_at=None,
+            cancellation_reason=None,
+            latest_charge=self.new_id("charge") if charged else None,
+            payment_method=None if status == "requires_payment_method" else self.new_id("payment_method"),
+            metadata={} if rng.random() < 0.7 else {"order_id": str(rng.randrange(10**6))},
+        )
+        obj["client_secret"] = f"{obj['id']}_secret_{''.join(rng.choices(ALNUM, k=25))}"
+        return obj
+
+    def charge(self, created: int, payment_intent: dict[str, Any], amount_refunded: int) -> dict[str, Any]:
+        obj = dict(self.templates["charge"])
+        amount = payment_intent["amount"]
+        obj.update(
+            id=payment_intent["latest_charge"],
+            livemode=self.livemode,
+            created=created,
+            amount=amount,
+            amount_captured=amount,
+            amount_refunded=amount_refunded,
+            refunded=amount_refunded >= amount,
+            captured=True,
+            currency=payment_intent["currency"],
+            customer=payment_intent["customer"],
+            payment_intent=payment_intent["id"],
+            refunds={
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "url": f"/v1/charges/{payment_intent['latest_charge']}/refunds",
+            },
+        )
+        return obj
+
+    def refund(self, created: int, payment_intent: dict[str, Any], amount: int, status: str) -> dict[str, Any]:
+        rng = self.rng
+        obj = self._base("refund", created)
+        obj.update(
+            amount=amount,
+            charge=payment_intent["latest_charge"],
+            payment_intent=payment_intent["id"],
+            currency=payment_intent["currency"],
+            status=status,
+            reason=rng.choice((None, "requested_by_customer", "requested_by_customer", "duplicate", "fraudulent")),
+            balance_transaction=self.new_id("balance_transaction"),
+            metadata={},
+        )
+        if status == "failed":
+            obj["failure_reason"] = rng.choice(("expired_or_canceled_card", "lost_or_stolen_card", "unknown"))
+        return obj
+
+    def dispute(self, created: int, payment_intent: dict[str, Any], status: str) -> dict[str, Any]:
+        rng = self.rng
+        obj = self._base("dispute", created)
+        obj.update(
+            amount=payment_intent["amount"],
+            charge=payment_intent["latest_charge"],
+            payment_intent=payment_intent["id"],
+            currency=payment_intent["currency"],
+            status=status,
+            reason=rng.choice(
+                (
+                    "fraudulent",
+                    "general",
+                    "product_not_received",
+                    "duplicate",
+                    "subscription_canceled",
+                    "credit_not_processed",
+                )
+            ),
+            is_charge_refundable=status.startswith("warning"),
+            evidence_details={
+                "due_by": created + rng.randrange(7, 21) * DAY,
+                "has_evidence": status in ("under_review", "won", "lost", "warning_under_review"),
+                "past_due": False,
+                "submission_count": 1 if status in ("under_review", "won", "lost", "warning_under_review") else 0,
+            },
+            metadata={},
+        )
+        return obj
+
+    def setup_intent(self, created: int, customer: str | None, status: str) -> dict[str, Any]:
+        rng = self.rng
+        obj = self._base("setup_intent", created)
+        obj.update(
+            customer=customer,
+            status=status,
+            usage=rng.choice(("off_session", "off_session", "on_session")),
+            payment_method=self.new_id("payment_method") if status != "requires_payment_method" else None,
+            cancellation_reason="requested_by_customer" if status == "canceled" else None,
+            latest_attempt=None,
+            metadata={},
+        )
+        obj["client_secret"] = f"{obj['id']}_secret_{''.join(rng.choices(ALNUM, k=32))}"
+        return obj
+
+    def setup_attempt(self, created: int, setup_intent: dict[str, Any], status: str) -> dict[str, Any]:
+        obj = self._base("setup_attempt", created)
+        obj.update(
+            setup_intent=setup_intent["id"],
+            customer=setup_intent["customer"],
+            payment_method=setup_intent["payment_method"] or self.new_id("payment_method"),
+            status=status,
+            usage=setup_intent["usage"],
+            setup_error=(
+                {"code": "card_declined", "message": "Your card was declined.", "type": "card_error"}
+                if status == "failed"
+                else None
+            ),
+        )
+        return obj
