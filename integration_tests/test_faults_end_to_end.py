@@ -67,7 +67,7 @@ TRANSIENT_FAULTS = {
 @pytest.fixture
 def sandbox():
     # Unlimited rate, so the only 429s are those of the storm; seed and size give every change change_every_table makes.
-    with Sandbox(seed=4, size=600, orders_api=True, rate_limit_live=0) as running:
+    with Sandbox(seed=4, size=800, orders_api=True, rate_limit_live=0) as running:
         yield running
 
 

@@ -220,10 +220,13 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("update", "setup_attempts", recent["setup_attempts"]["id"], status="failed")
     change("create", "setup_attempts", setup_intent=recent["setup_intents"]["id"])
 
-    succeeded = lambda p: p["status"] == "succeeded" and p.get("latest_charge")  # noqa: E731
-    change("create", "refunds", payment_intent=pick("payment_intents", rule=succeeded)["id"])
+    charges = {c["id"]: c for c in truth["charges"]}
+    unrefunded = lambda p: p["status"] == "succeeded" and not charges[p["latest_charge"]]["amount_refunded"]  # noqa: E731
+    change("create", "charges")  # through the legacy Charges API, without an intent
+    change("update", "charges", pick("charges")["id"], metadata={"order": "7"}, description="relabelled")
+    change("create", "refunds", payment_intent=pick("payment_intents", rule=unrefunded)["id"])
     change("update", "refunds", pick("refunds")["id"], metadata={"ticket": "T-1"}, reason="duplicate")
-    change("create", "disputes", payment_intent=pick("payment_intents", rule=succeeded)["id"])
+    change("create", "disputes", payment_intent=pick("payment_intents", rule=unrefunded)["id"])
     change("update", "disputes", pick("disputes", rule=lambda d: d["status"] in ("won", "lost"))["id"], metadata={"x": "y"})
     change("update", "disputes", pick("disputes", rule=lambda d: d["status"] == "under_review")["id"], status="won")
 
@@ -265,13 +268,13 @@ def create_recent_objects_in_every_table(sandbox):
     truth = sandbox.truth(mode="live")
     licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)][:3]
     make = lambda table, **fields: sandbox.create(table, created=two_days_ago, mode="live", **fields)  # noqa: E731
-    recent = {table: make(table) for table in ("customers", "products", "shipping_rates", "payment_intents", "order_returns")}
+    recent = {table: make(table) for table in ("customers", "products", "shipping_rates", "payment_intents", "charges", "order_returns")}
     recent["prices"] = make("prices", product=recent["products"]["id"], type="one_time", recurring=None)
     recent["subscriptions"] = make("subscriptions", customer=recent["customers"]["id"], items=licensed[:2])
     recent["setup_intents"] = make("setup_intents", customer=recent["customers"]["id"])
     recent["setup_attempts"] = make("setup_attempts", setup_intent=recent["setup_intents"]["id"])
     succeeded = make("payment_intents", status="succeeded", customer=recent["customers"]["id"])
-    recent["refunds"] = make("refunds", payment_intent=succeeded["id"])
+    recent["refunds"] = make("refunds", payment_intent=succeeded["id"], amount=100)
     recent["disputes"] = make("disputes", payment_intent=succeeded["id"])
     tick(sandbox, 60)
     return recent, licensed[2]
@@ -289,11 +292,12 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
         tick(sandbox)
         return result
 
-    for table in ("customers", "products", "shipping_rates", "payment_intents", "setup_intents", "order_returns"):
+    for table in ("customers", "products", "shipping_rates", "payment_intents", "charges", "setup_intents", "order_returns"):
         change("create", table)
     change("create", "prices", product=recent["products"]["id"], type="one_time", recurring=None)
     change("create", "subscriptions", customer=recent["customers"]["id"], items=[spare_price])
-    change("create", "refunds")
+    # A refund changes its charge, which only a read of the lookback window sees: refund a recent charge.
+    change("create", "refunds", payment_intent=recent["refunds"]["payment_intent"])
     change("create", "disputes")
     change("update", "customers", recent["customers"]["id"], email="changed@example.com")
     change("update", "products", recent["products"]["id"], name="Renamed")
@@ -307,6 +311,7 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "setup_intents", recent["setup_intents"]["id"], status="succeeded")
     change("update", "setup_attempts", recent["setup_attempts"]["id"], status="failed")
     change("create", "setup_attempts", setup_intent=recent["setup_intents"]["id"])
+    change("update", "charges", recent["charges"]["id"], metadata={"order": "8"})
     change("update", "refunds", recent["refunds"]["id"], reason="duplicate")
     change("update", "disputes", recent["disputes"]["id"], status="won")
     change("update", "order_returns", recent["order_returns"]["id"], amount=4242)

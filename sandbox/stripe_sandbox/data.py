@@ -56,7 +56,8 @@ class Generator(CatalogHistory, PaymentHistory):
         "products": 0.025,
         "shipping_rates": 0.01,
         "subscriptions": 0.075,
-        "payment_intents": 0.22,
+        "payment_intents": 0.14,
+        "legacy_charges": 0.02,
         "setup_intents": 0.08,
         "order_returns": 0.005,
     }
@@ -129,6 +130,7 @@ class Generator(CatalogHistory, PaymentHistory):
         self.shipping_rates()
         self.subscriptions()
         self.payment_intents()
+        self.legacy_charges()
         self.setup_intents()
         self.order_returns()
         return Generated(tables=self.tables, events=self.events, deleted=self.deleted)

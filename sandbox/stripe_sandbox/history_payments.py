@@ -23,6 +23,13 @@ SETUP_INTENT_EVENTS = {
     "requires_action": "setup_intent.requires_action",
     "requires_payment_method": "setup_intent.setup_failed",
 }
+# The status of an intent's latest charge, by the intent's status.
+CHARGE_STATUSES = {
+    "succeeded": "succeeded",
+    "requires_capture": "succeeded",
+    "processing": "pending",
+    "requires_payment_method": "failed",
+}
 
 
 class PaymentHistory:
@@ -78,6 +85,7 @@ class PaymentHistory:
             elif status in ("requires_action", "processing", "requires_capture", "succeeded"):
                 changes.append((self.after(created, 120), (PAYMENT_INTENT_EVENTS[status],), before))
             elif status == "requires_payment_method" and rng.random() < 0.5:
+                pi["latest_charge"] = factory.new_id("charge")  # the declined attempt
                 pi["last_payment_error"] = {
                     "code": "card_declined",
                     "decline_code": rng.choice(("generic_decline", "insufficient_funds", "expired_card")),
@@ -85,18 +93,48 @@ class PaymentHistory:
                     "type": "card_error",
                 }
                 changes.append(
-                    (self.after(created, 120), (PAYMENT_INTENT_EVENTS[status],), {"last_payment_error": None})
+                    (
+                        self.after(created, 120),
+                        (PAYMENT_INTENT_EVENTS[status],),
+                        {"last_payment_error": None, "latest_charge": None},
+                    )
                 )
             elif status == "requires_payment_method" and rng.random() < 0.1:
                 pi["payment_method_types"] = ["customer_balance"]
                 changes.append((self.after(created, DAY), ("payment_intent.partially_funded",), {}))
             self.timeline(pi, ("payment_intent.created",), changes)
             self.tables["payment_intents"].append(pi)
-            if status == "succeeded":
-                if rng.random() < 0.3:
-                    self._refunds(pi)
-                if rng.random() < 0.07:
-                    self._dispute(pi)
+            if pi["latest_charge"]:
+                # The charge is made when the intent is confirmed, its first change; a bank debit's settles later.
+                self._charge(pi, attempted_at=changes[0][0], settled_at=changes[1][0] if len(changes) > 1 else None)
+            if status == "succeeded" and rng.random() < 0.07:
+                self._dispute(pi)
+
+    def _charge(self, pi: dict[str, Any], attempted_at: int, settled_at: int | None) -> None:
+        status = CHARGE_STATUSES[pi["status"]]
+        charge = self.factory.charge(attempted_at, pi, status)
+        created_types = (f"charge.{status}",)
+        changes: list[tuple[int, tuple[str, ...], dict[str, Any]]] = []
+        if settled_at is not None:
+            created_types = ("charge.pending",)
+            changes.append((settled_at, ("charge.succeeded",), {"status": "pending", "paid": False}))
+        if status == "succeeded" and charge["captured"] and self.rng.random() < 0.3:
+            refunded = 0
+            for at, amount in self._refunds(pi, settled_at or attempted_at):
+                changes.append((at, ("charge.refunded",), {"amount_refunded": refunded, "refunded": False}))
+                refunded += amount
+            charge.update(amount_refunded=refunded, refunded=refunded >= charge["amount"])
+        self.timeline(charge, created_types, changes)
+        self.tables["charges"].append(charge)
+
+    def legacy_charges(self) -> None:
+        """Charges made through the Charges API, without a payment intent: older integrations still make them."""
+        moments = self.moments()
+        for _ in range(self.count("legacy_charges")):
+            charge = self.factory.charge(moments.next(), None, "succeeded" if self.rng.random() < 0.9 else "failed")
+            charge["customer"] = self.customer_before(charge["created"])
+            self.timeline(charge, (f"charge.{charge['status']}",))
+            self.tables["charges"].append(charge)
 
     REFUND_STATUSES = (
         ("succeeded", 0.82),
@@ -106,16 +144,16 @@ class PaymentHistory:
         ("requires_action", 0.03),
     )
 
-    def _refunds(self, pi: dict[str, Any]) -> None:
+    def _refunds(self, pi: dict[str, Any], paid_at: int) -> list[tuple[int, int]]:
+        """Refunds of a paid intent; returns when each one moved money back, and how much."""
         rng = self.rng
-        refunded = 0
-        created = pi["created"]
+        moved: list[tuple[int, int]] = []
+        remaining, created = pi["amount"], paid_at
         for _ in range(1 if rng.random() < 0.85 else 2):
             created = self.after(created, 10 * DAY)
-            amount = pi["amount"] if rng.random() < 0.6 else max(1, (pi["amount"] - refunded) // 2)
+            amount = remaining if rng.random() < 0.6 else max(1, remaining // 2)
             status = weighted(rng, self.REFUND_STATUSES)
             refund = self.factory.refund(created, pi, amount, status)
-            refunded += amount if status in ("succeeded", "pending") else 0
             changes = []
             if status in ("succeeded", "failed", "canceled") and rng.random() < 0.3:
                 overwritten = {"status": "pending"}
@@ -124,10 +162,13 @@ class PaymentHistory:
                 changes.append((self.after(created, DAY), ("refund.updated", "charge.refund.updated"), overwritten))
             self.timeline(refund, ("refund.created",), changes)
             created = refund["created"]
-            self.emit(created, "charge.refunded", self.factory.charge(pi["created"], pi, refunded))
             self.tables["refunds"].append(refund)
-            if refunded >= pi["amount"]:
+            if status in ("succeeded", "pending"):
+                moved.append((created, amount))
+                remaining -= amount
+            if remaining <= 0:
                 break
+        return moved
 
     DISPUTE_STATUSES = (
         ("needs_response", 0.15),

@@ -34,27 +34,39 @@ class PaymentObjects:
         obj["client_secret"] = f"{obj['id']}_secret_{''.join(rng.choices(ALNUM, k=25))}"
         return obj
 
-    def charge(self, created: int, payment_intent: dict[str, Any], amount_refunded: int) -> dict[str, Any]:
-        obj = dict(self.templates["charge"])
-        amount = payment_intent["amount"]
+    def charge(self, created: int, payment_intent: dict[str, Any] | None, status: str) -> dict[str, Any]:
+        """A payment intent's attempt to pay (it names the charge as its `latest_charge`), or without an intent a
+        charge made through the legacy Charges API. `status` is succeeded, pending or failed; an intent waiting for
+        capture has a succeeded charge that is not captured yet."""
+        rng = self.rng
+        obj = self._base("charge", created)
+        del obj["refunds"]  # not included by default since API version 2022-11-15: it must be expanded
+        if payment_intent is None:
+            amount, currency, customer, method = self.amount(), rng.choice(CURRENCIES), None, self.new_id("payment_method")
+        else:
+            obj["id"] = payment_intent["latest_charge"]
+            amount, currency = payment_intent["amount"], payment_intent["currency"]
+            customer, method = payment_intent["customer"], payment_intent["payment_method"]
+        captured = status == "succeeded" and (payment_intent is None or payment_intent["capture_method"] == "automatic")
         obj.update(
-            id=payment_intent["latest_charge"],
-            livemode=self.livemode,
-            created=created,
             amount=amount,
-            amount_captured=amount,
-            amount_refunded=amount_refunded,
-            refunded=amount_refunded >= amount,
-            captured=True,
-            currency=payment_intent["currency"],
-            customer=payment_intent["customer"],
-            payment_intent=payment_intent["id"],
-            refunds={
-                "object": "list",
-                "data": [],
-                "has_more": False,
-                "url": f"/v1/charges/{payment_intent['latest_charge']}/refunds",
-            },
+            amount_captured=amount if captured else 0,
+            amount_refunded=0,
+            refunded=False,
+            captured=captured,
+            paid=status == "succeeded",
+            status=status,
+            currency=currency,
+            customer=customer,
+            payment_intent=payment_intent and payment_intent["id"],
+            payment_method=method,
+            description=payment_intent["description"] if payment_intent else rng.choice((None, "Legacy charge")),
+            # Money moves (a balance transaction) once a charge is captured or, for bank debits, while it is pending.
+            balance_transaction=self.new_id("balance_transaction") if captured or status == "pending" else None,
+            failure_code="card_declined" if status == "failed" else None,
+            failure_message="Your card was declined." if status == "failed" else None,
+            metadata={},
+            receipt_url=None,
         )
         return obj
 

@@ -20,6 +20,7 @@ _OLDER: dict[str, tuple[str, tuple[str, ...]]] = {
         ("application", "cancellation_details", "currency", "description", "on_behalf_of", "trial_settings"),
     ),
     "payment_intent": ("2020-08-27", ("amount_details", "latest_charge")),
+    "charge": ("2020-08-27", ()),
     "dispute": ("2020-08-27", ("payment_method_details",)),
     "setup_intent": ("2020-08-27", ("automatic_payment_methods", "flow_directions")),
     "setup_attempt": ("2020-08-27", ("flow_directions",)),
@@ -47,6 +48,9 @@ def downgrade(
     elif obj["object"] == "payment_intent":
         # Before 2022-11-15 a payment intent embedded its charges instead of naming the latest one.
         old["charges"] = _empty_list(f"/v1/charges?payment_intent={obj['id']}")
+    elif obj["object"] == "charge":
+        # Before 2022-11-15 a charge embedded its refunds.
+        old["refunds"] = _empty_list(f"/v1/charges/{obj['id']}/refunds")
     if previous is not None:
         previous = {k: v for k, v in previous.items() if k not in missing}
     return version, old, previous
