@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
+from source_stripe.children import ParentStep  # noqa: E402
 from source_stripe.planning import EVENTS_LISTED_LATE_MARGIN  # noqa: E402
 from source_stripe.tables import manifest_tables  # noqa: E402
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND  # noqa: E402
@@ -198,11 +199,19 @@ def request_floor(counts: Dict[str, int], truth_parents: int) -> int:
 
 
 def parents_with_children(sandbox: SandboxProcess, mode: str) -> int:
+    """The parents a full read asks Stripe for their children: for each child table, as its entry says, those that
+    embed only their first page, or those that may have any."""
     truth = sandbox.truth(mode=mode)
-    attempts = sum(1 for intent in truth["setup_intents"] if intent.get("latest_attempt"))
-    crowded = sum(1 for subscription in truth["subscriptions"] if subscription["items"]["has_more"])
-    metered = sum(1 for item in truth["subscription_items"] if ((item.get("price") or {}).get("recurring") or {}).get("usage_type") == "metered")
-    return attempts + crowded + metered
+    asked = 0
+    for table in manifest_tables():
+        if table.parent is None:
+            continue
+        step, parents = ParentStep(table, http=None), truth[table.parent.table]
+        if table.parent.embedded_in:
+            asked += sum(1 for parent in parents if step.embeds_only_some(parent))
+        else:
+            asked += sum(1 for parent in parents if step.may_have_rows(parent))
+    return asked
 
 
 def say(figure: str, value: str, target: str) -> None:

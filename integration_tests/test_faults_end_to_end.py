@@ -29,7 +29,7 @@ from integration_tests.test_incremental_end_to_end import (
     assert_resumed_sync_loses_nothing,
     change_every_table,
     change_some_objects_with_events,
-    create_recent_objects_whose_changes_emit_no_event,
+    arrange_objects_to_change,
     live_config,
 )
 from stripe_sandbox import Sandbox, keys
@@ -66,7 +66,7 @@ TRANSIENT_FAULTS = {
 
 @pytest.fixture
 def sandbox():
-    # Unlimited rate, so the only 429s are those of the storm; seed and size give every change change_every_table makes.
+    # Unlimited rate, so the only 429s are those of the storm.
     with Sandbox(seed=4, size=800, orders_api=True, rate_limit_live=0) as running:
         yield running
 
@@ -87,7 +87,7 @@ def retries_logged(*runs: ConnectorRun) -> list:
 def test_a_full_and_an_incremental_sync_through_transient_faults_end_equal_to_stripe(sandbox, record_property, fault):
     case = TRANSIENT_FAULTS[fault]
     config = live_config(sandbox, **case.config)
-    recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
+    recent = arrange_objects_to_change(sandbox)
     truth = sandbox.truth(mode="live")
 
     sandbox.set_knobs(**case.knobs)

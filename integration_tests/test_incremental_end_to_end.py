@@ -26,6 +26,7 @@ from integration_tests.connector_process import (
     what_the_destination_keeps,
 )
 from stripe_sandbox import Sandbox, SandboxProcess, keys
+from source_stripe.children import ParentStep
 from source_stripe.tables import by_name, lineage, manifest_tables
 
 pytestmark = pytest.mark.end_to_end
@@ -130,17 +131,27 @@ class Picker:
 # -- 1. with events -------------------------------------------------------------------------------------------------
 
 
-def create_recent_objects_whose_changes_emit_no_event(sandbox):
-    """Objects created two days ago (inside the lookback window) in the tables whose changes Stripe sends no event
-    for: the next sync catches their changes by reading that window again."""
-    two_days_ago = sandbox.now - 2 * DAY
+def arrange_objects_to_change(sandbox):
+    """What change_every_table needs besides the generated data: objects created two days ago (inside the lookback
+    window) in the tables whose changes Stripe sends no event for, which the next sync catches by reading that window
+    again; and objects rare in generated data, created long ago."""
+    two_days_ago, long_ago = sandbox.now - 2 * DAY, sandbox.now - 100 * DAY
     recent = {
         table: sandbox.create(table, created=two_days_ago, mode="live")
-        for table in ("shipping_rates", "order_returns", "payment_intents", "setup_intents")
+        for table in ("shipping_rates", "order_returns", "payment_intents", "setup_intents", "invoice_items")
     }
     recent["setup_attempts"] = sandbox.create(
         "setup_attempts", setup_intent=recent["setup_intents"]["id"], created=two_days_ago, mode="live"
     )
+    for status in ("won", "under_review"):
+        sandbox.create("disputes", status=status, created=long_ago, mode="live")
+    truth = sandbox.truth(mode="live")
+    licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)]
+    sandbox.create("subscriptions", items=licensed[:12], created=long_ago, mode="live")  # pages past its embedded items
+    for _ in range(2):  # drafts whose items change, which only the lookback window sees (invoice.updated does not say)
+        draft = sandbox.create("invoices", created=two_days_ago, mode="live")
+        for _ in range(2):
+            sandbox.create("invoice_items", invoice=draft["id"], created=two_days_ago, mode="live")
     tick(sandbox, 60)
     return recent
 
@@ -230,13 +241,35 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("update", "disputes", pick("disputes", rule=lambda d: d["status"] in ("won", "lost"))["id"], metadata={"x": "y"})
     change("update", "disputes", pick("disputes", rule=lambda d: d["status"] == "under_review")["id"], status="won")
 
+    # Invoices move from draft to open to paid or void; a draft's lines change with its invoice items, and a deleted
+    # draft takes its lines and items with it. Invoice items send no event when updated: the recent one is re-read.
+    draft = change("create", "invoices")
+    change("create", "invoice_items", invoice=draft["id"])
+    change("update", "invoices", draft["id"], status="open")
+    change("update", "invoices", pick("invoices", rule=lambda i: i["status"] == "open")["id"], status="paid")
+    change("update", "invoices", pick("invoices", rule=lambda i: i["status"] == "open")["id"], status="void")
+    change("update", "invoices", pick("invoices", rule=lambda i: i["status"] == "paid")["id"], metadata={"po": "42"})
+    drafts = [i for i in truth["invoices"] if i["status"] == "draft" and i["lines"]["total_count"] and i["id"] not in pick.used]
+    item_on_draft = next(ii for ii in truth["invoice_items"] if ii["invoice"] == drafts[0]["id"])
+    change("update", "invoice_items", item_on_draft["id"], quantity=7)
+    pick.used.add(drafts[0]["id"])
+    gone_draft = pick("invoices", rule=lambda i: i["status"] == "draft" and i["lines"]["total_count"])
+    change("delete", "invoices", gone_draft["id"])
+    deleted["invoices"] = [gone_draft["id"]]
+    deleted["invoice_line_items"] = [line["id"] for line in truth["invoice_line_items"] if line["invoice"] == gone_draft["id"]]
+    change("create", "invoice_items")
+    change("update", "invoice_items", recent["invoice_items"]["id"], quantity=3, description="changed without an event")
+    gone_item = pick("invoice_items", rule=lambda ii: ii["invoice"] is None)
+    change("delete", "invoice_items", gone_item["id"])
+    deleted["invoice_items"] = [gone_item["id"]] + [ii["id"] for ii in truth["invoice_items"] if ii["invoice"] == gone_draft["id"]]
+
     change("create", "order_returns")
     change("update", "order_returns", recent["order_returns"]["id"], amount=4242)
     return deleted
 
 
 def test_incremental_syncs_keep_the_destination_equal_to_stripe_with_events(sandbox):
-    recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
+    recent = arrange_objects_to_change(sandbox)
     config = live_config(sandbox)
     first = sync(config)
     assert_destination_equals_stripe(what_the_destination_keeps(first.records), sandbox.truth(mode="live"))
@@ -251,7 +284,7 @@ def test_incremental_syncs_keep_the_destination_equal_to_stripe_with_events(sand
     assert all(second.records[stream] for stream in ALL_STREAMS), "every table had a change to read"
 
     # A second round of changes on top of the first incremental state.
-    deleted_again = change_every_table(sandbox, recent=create_recent_objects_whose_changes_emit_no_event(sandbox))
+    deleted_again = change_every_table(sandbox, recent=arrange_objects_to_change(sandbox))
     sandbox.advance_clock(600)
     third = sync(config, state=second.final_state())
     destination = what_the_destination_keeps(first.records, second.records, third.records)
@@ -276,6 +309,8 @@ def create_recent_objects_in_every_table(sandbox):
     succeeded = make("payment_intents", status="succeeded", customer=recent["customers"]["id"])
     recent["refunds"] = make("refunds", payment_intent=succeeded["id"], amount=100)
     recent["disputes"] = make("disputes", payment_intent=succeeded["id"])
+    recent["invoices"] = make("invoices", customer=recent["customers"]["id"])
+    recent["invoice_items"] = make("invoice_items", invoice=recent["invoices"]["id"])
     tick(sandbox, 60)
     return recent, licensed[2]
 
@@ -315,6 +350,10 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "refunds", recent["refunds"]["id"], reason="duplicate")
     change("update", "disputes", recent["disputes"]["id"], status="won")
     change("update", "order_returns", recent["order_returns"]["id"], amount=4242)
+    change("create", "invoices")
+    change("create", "invoice_items")
+    change("update", "invoice_items", recent["invoice_items"]["id"], quantity=4)
+    change("update", "invoices", recent["invoices"]["id"], status="open")
     # Usage of any running subscription is re-read every sync, however old the subscription.
     truth = sandbox.truth(mode="live")
     metered = next(i for s in running_subscriptions(truth) for i in s["items"]["data"] if is_metered(i))
@@ -364,12 +403,12 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
     - per table with events, one page of those since its position: the ones in the position's second come again (a
       position is re-read from its own second, so none of that second is lost), and those of another API version
       cost a retrieve of the object at the pinned one;
-    - for children: the attempts of each setup intent in the window that has one, the items of each subscription
-      that embeds only their first page, the running subscriptions by status, and the usage summaries of each
-      metered item of a re-read subscription, and with `rereads_running_usage` of every running one."""
+    - for children, through the objects re-read (the window's, and with `rereads_running_usage` every running
+      subscription for the table whose quirk re-reads running usage, plus the list of those by status): at each step
+      of its lineage, a list for each parent that embeds only its first page of rows, or that may have any."""
     positions = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in final_state}
     in_window = lambda table, scanned: [  # noqa: E731
-        o for o in truth[scanned] if o["created"] >= positions[table]["created"] - lookback_seconds
+        o for o in truth[scanned] if o[TABLES[scanned].created_field] >= positions[table]["created"] - lookback_seconds
     ]
     pages = lambda count: max(1, -(-count // 100))  # noqa: E731
     window_pages = sum(pages(len(in_window(table, SCANNED.get(table, table)))) for table in ALL_STREAMS)
@@ -379,14 +418,27 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
             events = [e for e in stripe_events_since(sandbox, positions[table]["events"]) if e["type"] in types]
             event_pages += pages(len(events))
             retrieves += len({e["data"]["object"]["id"] for e in events if e["api_version"] != PINNED_API_VERSION})
-    attempts = sum(1 for s in in_window("setup_attempts", "setup_intents") if s["latest_attempt"])
-    items_pages = sum(1 for s in in_window("subscription_items", "subscriptions") if s["items"]["has_more"])
-    running = running_subscriptions(truth) if rereads_running_usage else []
-    usage_subscriptions = {s["id"]: s for s in running + in_window("usage_record_summaries", "subscriptions")}
-    usage_items_pages = sum(1 for s in usage_subscriptions.values() if s["items"]["has_more"])
-    metered = [i for i in truth["subscription_items"] if i["subscription"] in usage_subscriptions and is_metered(i)]
-    running_pages = sum(pages(sum(s["status"] == status for s in truth["subscriptions"])) for status in RUNNING) if rereads_running_usage else 0
-    return 1 + window_pages + event_pages + retrieves + attempts + items_pages + usage_items_pages + running_pages + len(metered)
+    children = running_pages = 0
+    for table in TABLES.values():
+        if table.parent:
+            reread = in_window(table.name, SCANNED[table.name])
+            if rereads_running_usage and table.quirk and "statuses" in table.quirk:
+                reread = list({s["id"]: s for s in running_subscriptions(truth) + reread}.values())
+                running_pages = sum(pages(sum(s["status"] == status for s in truth["subscriptions"])) for status in RUNNING)
+            children += lists_of_children(truth, table, reread)
+    return 1 + window_pages + event_pages + retrieves + children + running_pages
+
+
+def lists_of_children(truth, table, scanned):
+    """The lists that finding `table`'s rows through the top-level objects `scanned` takes, as its entry says."""
+    parents, lists = scanned, 0
+    for child in lineage(table, TABLES)[1:]:
+        step = ParentStep(child, http=None)
+        asked = [p for p in parents if step.embeds_only_some(p)] if child.parent.embedded_in else [p for p in parents if step.may_have_rows(p)]
+        lists += len(asked)
+        reached = {p["id"] for p in (parents if child.parent.embedded_in else asked)}
+        parents = [row for row in truth[child.name] if row[child.parent.key] in reached]
+    return lists
 
 
 def a_sync_after_nothing_changed(sandbox, config):
@@ -454,7 +506,7 @@ def change_some_objects_with_events(sandbox, sent=()):
         ("update", "subscriptions", (pick("subscriptions", rule=lambda s: s["status"] == "active")["id"],), {"status": "past_due"}),
         ("create", "products", (), {}),
         ("update", "prices", (pick("prices")["id"],), {"nickname": "changed while dead"}),
-        ("update", "payment_intents", (pick("payment_intents", rule=lambda p: p["status"] == "processing")["id"],), {"status": "succeeded"}),
+        ("update", "payment_intents", (pick("payment_intents", rule=lambda p: p["status"] == "processing" or p["status"].startswith("requires_"))["id"],), {"status": "succeeded"}),
     ):
         getattr(sandbox, kind)(table, *args, mode="live", **fields)
         tick(sandbox)
@@ -510,7 +562,7 @@ def test_sync_killed_at_any_point_resumes_from_its_last_state_and_misses_nothing
 
 
 def test_an_incremental_sync_killed_midway_resumes_from_its_last_state_and_misses_nothing(sandbox):
-    recent = create_recent_objects_whose_changes_emit_no_event(sandbox)
+    recent = arrange_objects_to_change(sandbox)
     config = live_config(sandbox, lookback_window_days=60)  # so the incremental sync has plenty to re-read
     first = sync(config)
     deleted = change_every_table(sandbox, recent)
@@ -593,7 +645,7 @@ def test_a_state_from_the_future_or_from_airbytes_earlier_stripe_connector_is_ac
     from_the_future = sync(config, state=future)
     assert any("lies in the future" in log["message"] for log in from_the_future.logs if log["level"] == "WARN")
     assert all(max(state["stream"]["stream_state"].values()) <= sandbox.now for state in from_the_future.final_state())
-    deleted = change_every_table(sandbox, create_recent_objects_whose_changes_emit_no_event(sandbox))
+    deleted = change_every_table(sandbox, arrange_objects_to_change(sandbox))
     sandbox.advance_clock(600)
     after_the_future = sync(config, state=from_the_future.final_state())
     syncs = (first.records, migrated.records, from_the_future.records, after_the_future.records)

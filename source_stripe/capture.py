@@ -28,6 +28,7 @@ class Table:
     name: str
     scanned_path: str  # the list whose `created` and events find this table's objects: its own, or its top parent's
     scanned_params: Mapping[str, Any]
+    created_field: str  # the scanned objects' field that the list's `created` filter compares
     event_types: Tuple[str, ...]  # every event type its entry names, whatever it means
     deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
     is_child: bool
@@ -84,6 +85,10 @@ class TableCapture:
             if deleted and not self.table.is_child:
                 yield Record(data=stamped(obj, stamp, deleted=True), stream_name=self.table.name)
                 return
+            if deleted:
+                for row in self._expansion.records_of_deleted(obj, stamp):
+                    yield Record(data=row, stream_name=self.table.name)
+                return
             records = list(self.records_from(obj, stamp))
             yield from records
             current_ids = {record.data["id"] for record in records}
@@ -110,7 +115,8 @@ class TableCapture:
         stamp = max(fetched_stamp, at_least)
         if current is None:
             gone = {"id": obj["id"], "object": obj.get("object"), "livemode": obj.get("livemode")}
-            records = [] if self.table.is_child else [Record(data=stamped(gone, stamp, deleted=True), stream_name=self.table.name)]
+            rows = self._expansion.records_of_deleted(obj, stamp) if self.table.is_child else [stamped(gone, stamp, deleted=True)]
+            records = [Record(data=row, stream_name=self.table.name) for row in rows]
         else:
             records = list(self.records_from(current, stamp))
         return records, {record.data["id"] for record in records}, stamp

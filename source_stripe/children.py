@@ -72,9 +72,18 @@ class ParentStep:
             return
         embedded = (parent.get(self._link.embedded_in) or {}).get("data") or []
         for row in embedded:
-            yield row, stamp
+            yield self._naming_parent(row, parent), stamp
         if self.embeds_only_some(parent):
             yield from self._listed(parent, embedded[-1]["id"])
+
+    def embedded_rows(self, parent: Mapping[str, Any]) -> List[MutableMapping[str, Any]]:
+        if self._link.embedded_in is None:
+            return []
+        return [self._naming_parent(row, parent) for row in (parent.get(self._link.embedded_in) or {}).get("data") or []]
+
+    def _naming_parent(self, row: MutableMapping[str, Any], parent: Mapping[str, Any]) -> MutableMapping[str, Any]:
+        """Some rows do not name their parent (an invoice's lines): the row says it, as the destination needs."""
+        return row if self._link.key in row else {**row, self._link.key: parent["id"]}
 
     def _first_time(self, parent_id: str) -> bool:
         if not self._link.once_per_sync:
@@ -91,7 +100,7 @@ class ParentStep:
             path, parameters = self._path.render(parent=parent), self._parameters
         for page, page_stamp in self._http.pages(path, parameters, starting_after=starting_after):
             for row in page:
-                yield row, page_stamp
+                yield self._naming_parent(row, parent), page_stamp
 
 
 class Expansion:
@@ -110,6 +119,14 @@ class Expansion:
             rows = _through(step, rows)
         for row, row_stamp in rows:
             yield stamped(row, row_stamp)
+
+    def records_of_deleted(self, obj: Mapping[str, Any], stamp: int) -> Iterator[MutableMapping[str, Any]]:
+        """The rows a deleted object still embeds, as deleted: the lists of an object that is gone cannot be read."""
+        rows: List[Mapping[str, Any]] = [obj]
+        for step in self.steps:
+            rows = [row for parent in rows for row in step.embedded_rows(parent)]
+        for row in rows:
+            yield stamped(row, stamp, deleted=True)
 
     def asks_stripe(self, obj: Mapping[str, Any]) -> bool:
         """Whether expanding `obj` takes a request, or everything it needs is embedded in it."""

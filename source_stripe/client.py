@@ -28,7 +28,7 @@ class StripeClient:
 
     def objects(self, table: TableEntry) -> TableRequests:
         """Single objects of the table, re-fetched as the pinned API version renders them."""
-        return self.connection.requests_of(table.name, self._build(self._definitions["object_error_handler"], _parameters(table)))
+        return self.connection.requests_of(table.name, self._build(self._definitions["retrieve_error_handler"], _parameters(table)))
 
     def events(self, max_retries: Optional[int] = None) -> TableRequests:
         return self.connection.requests_of("events", self._build(self._definitions["error_handler"], EVENTS), max_retries)

@@ -145,6 +145,22 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
 
 
 @dataclass
+class ObjectGone(_DeferringErrorHandler):
+    """Stripe answers 404 resource_missing for an object it no longer has: re-fetched for an event (a deleted draft
+    invoice), or the parent a list's path names (the usage of a deleted subscription item). It is gone, which the
+    engine records as a deletion or as no rows, not a failure of the table."""
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 404:
+            return None
+        body = parsed_body(response_or_exception)
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict) or error.get("code") != "resource_missing":
+            return None
+        return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=f"{self._stream}: the object no longer exists")
+
+
+@dataclass
 class JitteredExponentialBackoff(BackoffStrategy):
     """Used when Stripe sends no Retry-After: randomised waits keep parallel workers from retrying in lockstep."""
 

@@ -37,6 +37,7 @@ class CreatedSlice(Partition):
 
     def read(self) -> Iterable[Record]:
         table, http = self._capture.table, self._capture.http
+        created_of = lambda obj: obj.get(table.created_field) or 0  # noqa: E731
         starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
         listed = ListedOnce(table.name)
         with self._plan.reading():
@@ -50,12 +51,12 @@ class CreatedSlice(Partition):
                 if self.read_at is None:
                     self.read_at = (stamp + 1) // 1000
                 pages_read, seen = pages_read + 1, seen + len(page)
-                newest_seen = max([newest_seen] + [obj.get("created") or 0 for obj in page[:1]])
+                newest_seen = max([newest_seen] + [created_of(obj) for obj in page[:1]])
                 if has_more and pages_read == PAGES_BEFORE_SPLITTING:
-                    self._plan.split_older_part(self, seen, newest_seen, page[-1].get("created") or 0)
+                    self._plan.split_older_part(self, seen, newest_seen, created_of(page[-1]))
                 fresh = listed.new_in(page, has_more)
                 if fresh:
-                    self.newest_created = max(self.newest_created or 0, max(obj.get("created") or 0 for obj in fresh))
+                    self.newest_created = max(self.newest_created or 0, max(created_of(obj) for obj in fresh))
                 yield from self._capture.records_from_page(fresh, stamp)
                 if not has_more:
                     return

@@ -36,6 +36,7 @@ class TableEntry:
     permission: str
     permission_id: str
     events: Mapping[str, Tuple[str, ...]]  # created / updated / deleted -> event types
+    created_field: str  # the field the list's `created` filter compares
     parent: Optional[ParentLink]
     quirk: Optional[Mapping[str, Any]]  # class_name and its fields
     error_handler: Optional[Mapping[str, Any]]  # the table's own, in place of the list pages' one
@@ -85,7 +86,7 @@ def lineage(table: TableEntry, tables: Mapping[str, TableEntry]) -> Tuple[TableE
 
 KNOWN_PARAMETERS = {
     "name", "description", "stripe_object", "group", "path", "request_parameters", "permission", "permission_id",
-    "events", "parent", "quirk", "error_handler",
+    "events", "created_field", "parent", "quirk", "error_handler",
 }  # fmt: skip
 
 
@@ -106,6 +107,7 @@ def _table(stream: Mapping[str, Any]) -> TableEntry:
         permission=parameters["permission"],
         permission_id=parameters["permission_id"],
         events={meaning: tuple(types) for meaning, types in (parameters.get("events") or {}).items()},
+        created_field=parameters.get("created_field", "created"),
         parent=ParentLink(**parent) if parent else None,
         quirk=parameters.get("quirk"),
         error_handler=parameters.get("error_handler"),

@@ -34,9 +34,13 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     kind = top.stripe_object.replace("_", " ")
     if table.parent:
         said = f"their {kind}'s events and the lookback window" if table.events else "the lookback window"
+        if table.deletions:
+            said += f"; the rows of a deleted {kind} arrive deleted"
     elif table.events:
         families = dict.fromkeys(f"`{event.rsplit('.', 1)[0]}.*`" for event in table.event_types)
         said = f"{', '.join(families)} events" + ("; deletions arrive with `is_deleted: true`" if table.deletions else "")
+        if not table.events.get("updated"):
+            said += "; updates only through the lookback window (Stripe sends no event for them)"
     else:
         said = "the lookback window (Stripe sends no events for them)"
     quirk = quirk_of(table).changes.format(parent=kind)
@@ -52,10 +56,21 @@ def readme_tables(tables: tuple[TableEntry, ...]) -> str:
     return "\n".join(lines)
 
 
+def cost(table: TableEntry, tables: dict[str, TableEntry]) -> str:
+    """The requests a full read of the table costs, as its entry says its rows are found."""
+    if table.parent is None:
+        return "1 per 100 rows"
+    parent = tables[table.parent.table].stripe_object.replace("_", " ")
+    if table.parent.embedded_in:
+        return f"none beyond its {parent}s' pages, plus 1 per 100 more rows for each {parent} that embeds only its first page"
+    which = f"each {parent} that may have some" if table.parent.when else f"each {parent}"
+    return f"1 per 100 rows of {which}"
+
+
 def guide_group(tables: tuple[TableEntry, ...], group: str) -> str:
     named = by_name(tables)
-    lines = ["| table | what it holds | how updates and deletions arrive |", "| --- | --- | --- |"]
-    lines += [f"| {t.name} | {t.description} | {changes(t, named)} |" for t in tables if t.group == group]
+    lines = ["| table | what it holds | requests a full read costs | how updates and deletions arrive |", "| --- | --- | --- | --- |"]
+    lines += [f"| {t.name} | {t.description} | {cost(t, named)} | {changes(t, named)} |" for t in tables if t.group == group]
     return "\n".join(lines)
 
 

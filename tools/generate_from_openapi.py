@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import docs_tables  # tools/docs_tables.py: run as a script, this directory is on the path
-from source_stripe.tables import manifest_tables
+from source_stripe.tables import ParentLink, manifest_tables
 
 # The connector sends this as Stripe-Version, so the schemas must describe exactly this version.
 STRIPE_API_VERSION = "2023-08-16"
@@ -45,12 +45,6 @@ SCHEMAS_DIR = Path("source_stripe/schemas")
 GENERATED_DIR = Path("sandbox/stripe_sandbox/generated")
 ERD_DIR = Path("docs/erd")
 
-# References Stripe describes as plain ID strings rather than expandable fields, so the description cannot reveal
-# them; every other reference between the tables comes from the fields' x-expansionResources.
-PLAIN_ID_REFERENCES: dict[tuple[str, str], str] = {
-    ("subscription_items", "subscription"): "subscriptions",
-    ("usage_record_summaries", "subscription_item"): "subscription_items",
-}
 
 # Stripe's own formats (unix-time, decimal) mean nothing to JSON Schema validators or destinations.
 STANDARD_FORMATS = {"date", "date-time", "email", "time", "uri"}
@@ -201,7 +195,7 @@ CONNECTOR_FIELDS = {
 }
 
 
-def stream_schema(component: str, source: Source) -> dict:
+def stream_schema(component: str, source: Source, parent: ParentLink | None = None) -> dict:
     definition = source.components[component]
     properties = dict(CONNECTOR_FIELDS)
     for key, node in definition["properties"].items():
@@ -209,6 +203,11 @@ def stream_schema(component: str, source: Source) -> dict:
         prop = converted if key == "id" else _nullable(converted)
         description = _describe(node)
         properties[key] = {**prop, "description": description} if description else prop
+    if parent is not None and parent.key not in properties:
+        properties[parent.key] = {
+            "type": "string",
+            "description": f"The id of the {parent.table} row this one belongs to; Stripe's object does not say it, so the connector adds it.",
+        }
     description = definition.get("description", "").strip()
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -220,10 +219,15 @@ def stream_schema(component: str, source: Source) -> dict:
 
 
 def _write_schemas(sources: dict[str, Source], out_root: Path) -> list[Path]:
-    return [
-        _dump(stream_schema(component, sources[which]), out_root / SCHEMAS_DIR / f"{stream}.json")
+    return [_dump(schema, out_root / SCHEMAS_DIR / f"{stream}.json") for stream, schema in table_schemas(sources).items()]
+
+
+def table_schemas(sources: dict[str, Source]) -> dict[str, dict]:
+    parents = {table.name: table.parent for table in manifest_tables()}
+    return {
+        stream: stream_schema(component, sources[which], parents[stream])
         for stream, (component, which) in stream_components(sources).items()
-    ]
+    }
 
 
 def _write_examples(sources: dict[str, Source], out_root: Path) -> list[Path]:
@@ -286,10 +290,11 @@ def _references(sources: dict[str, Source]) -> list[tuple[str, str, str]]:
                 for ref in n["x-expansionResources"]["oneOf"]
                 if _ref_name(ref["$ref"]) in table_of
             ]
-            if (stream, column) in PLAIN_ID_REFERENCES:
-                targets.append(PLAIN_ID_REFERENCES[(stream, column)])
             found += [(stream, column, target) for target in targets]
-    return found
+    # A child names its parent by a plain id (or, added by the connector, a field Stripe's object lacks), which the
+    # description does not reveal as a reference; every other one comes from the fields' x-expansionResources.
+    found += [(table.name, table.parent.key, table.parent.table) for table in manifest_tables() if table.parent]
+    return list(dict.fromkeys(found))
 
 
 def _column_type(schema: dict) -> str:
@@ -391,7 +396,8 @@ def _reachable(table: str, targets: dict[str, set[str]]) -> set[str]:
 def _shown_columns(table: str, schema: dict, references: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     """(name, type, role) of the columns the picture shows: the key, the references, then creation time and cursor."""
     referencing = [column for source, column, _ in references if source == table]
-    names = ["id", *referencing, *(name for name in ("created", "observed_at") if name in schema["properties"])]
+    created = next(entry.created_field for entry in manifest_tables() if entry.name == table)
+    names = ["id", *referencing, *(name for name in (created, "observed_at") if name in schema["properties"])]
     role = {"id": "PK", "observed_at": "cursor", **{column: "FK" for column in referencing}}
     return [(name, _column_type(schema["properties"][name]), role.get(name, "")) for name in names]
 
@@ -513,7 +519,7 @@ def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) ->
 
 
 def _write_erd(sources: dict[str, Source], out_root: Path) -> list[Path]:
-    schemas = {stream: stream_schema(component, sources[which]) for stream, (component, which) in stream_components(sources).items()}
+    schemas = table_schemas(sources)
     references = _references(sources)
     written = []
     for name, text in (("stripe.dbml", erd_dbml(schemas, references)), ("stripe.svg", erd_svg(schemas, references))):

@@ -159,17 +159,17 @@ class StripeApi:
     def answers_error(self, path: str, http_status: int, message: str, code: Optional[str] = None, **query: Any) -> Any:
         return self.answers(path, [stripe_error(http_status, message, code)], **query)
 
-    def lists(self, path: str, items: Sequence[Mapping[str, Any]], now: int) -> None:
-        """Answers every request for `path` as Stripe would: `created[…]` and `types[]` filters, newest first, pages
-        of `limit` after `starting_after`, and a Date header saying it is `now`."""
+    def lists(self, path: str, items: Sequence[Mapping[str, Any]], now: int, created_field: str = "created") -> None:
+        """Answers every request for `path` as Stripe would: `created[…]` (comparing `created_field`) and `types[]`
+        filters, newest first, pages of `limit` after `starting_after`, and a Date header saying it is `now`."""
 
         def answer(request: Any, context: Any) -> Dict[str, Any]:
             query = parse_qs(urlsplit(request.url).query)
             first = lambda name, default=None: query.get(name, [default])[0]  # noqa: E731
             matching = [
                 item
-                for item in sorted(items, key=lambda item: (item["created"], item["id"]), reverse=True)
-                if int(first("created[gte]", 0)) <= item["created"] < int(first("created[lt]", 2**40))
+                for item in sorted(items, key=lambda item: (item[created_field], item["id"]), reverse=True)
+                if int(first("created[gte]", 0)) <= item[created_field] < int(first("created[lt]", 2**40))
                 and ("types[]" not in query or item.get("type") in query["types[]"])
             ]
             if first("starting_after"):

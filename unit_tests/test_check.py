@@ -3,6 +3,7 @@
 import pytest
 
 from airbyte_cdk.models import Status
+from source_stripe.children import path_of_one_parent
 from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, config, embedded_list, missing_permission, run, stripe_error, stripe_object
 
@@ -12,18 +13,21 @@ SETUP_INTENT = stripe_object("setup_intent", id="seti_probe", latest_attempt="se
 
 
 def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
-    first_record = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT}
-    for table in TOP_LEVEL:
+    """Each table's probe answered with one row; a child table's asked through its parent's row, as check asks."""
+    special = {"subscriptions": SUBSCRIPTION, "setup_intents": SETUP_INTENT, "subscription_items": SUBSCRIPTION["items"]["data"][0]}
+    first_record = {table.name: special.get(table.name, stripe_object(table.stripe_object, id=f"{table.name}_1")) for table in manifest_tables()}
+    for table in manifest_tables():
+        path, query = table.path, {**table.request_parameters}
+        if table.parent and table.lists_one_parent_in_path:
+            path = path_of_one_parent(table, first_record[table.parent.table])
+        elif table.parent:
+            query[table.parent.key] = first_record[table.parent.table]["id"]
         if table.name in forbidden:
-            stripe.answers_error(table.path, 403, missing_permission(table.permission_id), limit=1, **table.request_parameters)
+            stripe.answers_error(path, 403, missing_permission(table.permission_id), limit=1, **query)
         elif table.name == "order_returns" and not orders_api:
-            stripe.answers_error(table.path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
+            stripe.answers_error(path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
         else:
-            first = first_record.get(table.name, stripe_object(table.stripe_object, id=f"{table.name}_1"))
-            stripe.serves_list(table.path, [first], page_size=1, **table.request_parameters)
-    stripe.serves_list("subscription_items", [stripe_object("subscription_item", id="si_probe")], page_size=1, subscription="sub_probe")
-    stripe.serves_list("setup_attempts", [], page_size=1, setup_intent="seti_probe")
-    stripe.serves_list("subscription_items/si_probe/usage_record_summaries", [], page_size=1)
+            stripe.serves_list(path, [first_record[table.name]], page_size=1, **query)
     if events:
         stripe.serves_list("events", [], page_size=1)
     else:

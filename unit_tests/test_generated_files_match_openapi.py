@@ -75,3 +75,16 @@ def test_stripe_example_objects_validate_against_their_stream_schema(stream: str
         for e in jsonschema.Draft7Validator(_schema(stream)).iter_errors(example)
     ]
     assert not errors, errors
+
+
+def _stripe_event_types(openapi_dir: Path) -> set:
+    """Every event type Stripe's pinned version sends: the values a webhook endpoint may subscribe to."""
+    spec = json.loads((openapi_dir / f"spec3.{generator.STRIPE_API_VERSION}.json").read_text(encoding="utf-8"))
+    form = spec["paths"]["/v1/webhook_endpoints"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    return set(form["schema"]["properties"]["enabled_events"]["items"]["enum"])
+
+
+@pytest.mark.parametrize("table", [table for table in manifest_tables() if table.event_types], ids=lambda table: table.name)
+def test_every_event_type_an_entry_names_is_one_stripe_sends(openapi_dir: Path, table) -> None:
+    unknown = sorted(set(table.event_types) - _stripe_event_types(openapi_dir))
+    assert not unknown, f"{table.name}: Stripe {generator.STRIPE_API_VERSION} sends no such events: {unknown}"

@@ -308,6 +308,54 @@ def test_changes_and_deletions_from_events_carry_the_event_time(serve):
     assert final_state(output, "customers") == {"created": NOW - DAY, "events": SETTLED}
 
 
+def test_invoice_items_are_positioned_by_their_date_which_their_lists_created_filter_compares(stripe):
+    stripe.lists("invoiceitems", [stripe_object("invoiceitem", id="ii_old", date=START_TS + 10), stripe_object("invoiceitem", id="ii_new", date=NOW - 100)], NOW, created_field="date")
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(start_date=START), "invoice_items")
+
+    assert sorted(ids_of(output, "invoice_items")) == ["ii_new", "ii_old"]
+    assert final_state(output, "invoice_items") == {"created": NOW - 100, "events": SETTLED}
+
+
+def test_a_deleted_draft_takes_its_embedded_lines_with_it_without_asking_stripe_for_more(stripe):
+    draft = stripe_object("invoice", id="in_draft", status="draft", lines=embedded_list([stripe_object("line_item", id="il_1")], has_more=True))
+    stripe.lists("invoices", [], NOW)
+    stripe.lists("events", [event("invoice.deleted", draft, NOW - 100)], NOW)
+
+    output = read_incrementally(config(), "invoice_line_items", state={"invoice_line_items": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert [(r["id"], r["invoice"], r["is_deleted"]) for r in records_of(output, "invoice_line_items")] == [("il_1", "in_draft", True)]
+    assert stripe.requests_to("invoices/in_draft/lines") == []
+
+
+def test_an_object_gone_when_its_event_sends_for_it_again_arrives_deleted_with_the_lines_it_embedded(stripe):
+    draft = stripe_object("invoice", id="in_gone", status="draft", lines=embedded_list([stripe_object("line_item", id="il_gone")]))
+    stripe.lists("invoices", [], NOW)
+    stripe.lists("events", [event("invoice.updated", draft, NOW - 100, "2020-08-27")], NOW)
+    stripe.answers_error("invoices/in_gone", 404, "No such invoice: 'in_gone'", "resource_missing")
+    tables = ("invoices", "invoice_line_items")
+
+    output = read_incrementally(config(), *tables, state={table: {"created": NOW - DAY, "events": NOW - DAY} for table in tables})
+
+    assert error_messages(output) == []
+    assert [(r["id"], r["is_deleted"]) for r in records_of(output, "invoices")] == [("in_gone", True)]
+    assert [(r["id"], r["invoice"], r["is_deleted"]) for r in records_of(output, "invoice_line_items")] == [("il_gone", "in_gone", True)]
+
+
+def test_the_usage_of_an_item_deleted_since_an_event_named_it_is_no_rows_rather_than_a_failure(stripe):
+    metered_price = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
+    before = stripe_object("subscription", id="sub_1", items=embedded_list([stripe_object("subscription_item", id="si_gone", price=metered_price)]))
+    stripe.lists("subscriptions", [], NOW)
+    stripe.lists("events", [event("customer.subscription.updated", before, NOW - 600)], NOW)
+    stripe.answers_error("subscription_items/si_gone/usage_record_summaries", 404, "No such subscription item: 'si_gone'", "resource_missing")
+
+    output = read_incrementally(config(), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert error_messages(output) == []
+    assert records_of(output, "usage_record_summaries") == []
+
+
 def test_what_an_event_means_comes_from_the_tables_entry_a_canceled_subscription_stays_a_deleted_customer_goes(stripe):
     canceled = stripe_object("subscription", id="sub_canceled", created=NOW - 500 * DAY, status="canceled", items=embedded_list([]))
     gone = customer("gone", NOW - 800 * DAY)

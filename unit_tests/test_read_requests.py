@@ -108,6 +108,20 @@ def test_subscription_items_beyond_the_embedded_page_are_fetched_after_its_last_
     assert sorted(ids_of(output, "subscription_items")) == [item["id"] for item in items]
 
 
+def test_an_invoices_lines_beyond_the_embedded_page_are_listed_under_it_and_every_line_names_its_invoice(stripe):
+    lines = [stripe_object("line_item", id=f"il_{n:04d}") for n in range(25)]
+    assert "invoice" not in lines[0], "Stripe's line item does not name its invoice"
+    invoice = stripe_object("invoice", id="in_big", lines=embedded_list(lines[:10], has_more=True))
+    stripe.serves_list("invoices", [invoice])
+    stripe.serves_list("invoices/in_big/lines", lines[10:], starting_after="il_0009")
+
+    output = read(config(), "invoice_line_items")
+
+    assert sorted((record["id"], record["invoice"]) for record in records_of(output, "invoice_line_items")) == [
+        (line["id"], "in_big") for line in lines
+    ]
+
+
 def test_setup_attempts_are_read_for_each_setup_intent_that_had_an_attempt(stripe):
     tried = stripe_object("setup_intent", id="seti_tried", latest_attempt="setatt_1")
     never_tried = stripe_object("setup_intent", id="seti_never", latest_attempt=None)
@@ -155,6 +169,7 @@ def test_every_table_syncs_together(stripe):
     assert {message.record.stream for message in output.records} == {table.name for table in TOP_LEVEL_TABLES} | {
         "subscription_items",
         "setup_attempts",
+        "invoice_line_items",  # Stripe's example invoice embeds a line
     }
 
 

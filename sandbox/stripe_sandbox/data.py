@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .factory import Factory
+from .history_billing import BillingHistory
 from .history_catalog import CatalogHistory
 from .history_payments import PaymentHistory
 from .realism import DAY
@@ -45,21 +46,23 @@ class _Moments:
         return self._last
 
 
-class Generator(CatalogHistory, PaymentHistory):
+class Generator(CatalogHistory, PaymentHistory, BillingHistory):
     """Builds one dataset (an account in one mode): objects in their final state plus the events of
     the last 30 days, each event holding the object as it was then, consistent with the final state."""
 
     # Share of `size` per top-level table; the child tables (items, usage summaries, refunds,
     # disputes, setup attempts) follow from their parents and make up the remainder.
     SHARES = {
-        "customers": 0.13,
+        "customers": 0.08,
         "products": 0.025,
         "shipping_rates": 0.01,
-        "subscriptions": 0.075,
-        "payment_intents": 0.14,
+        "subscriptions": 0.03,
+        "payment_intents": 0.06,
         "legacy_charges": 0.02,
-        "setup_intents": 0.08,
+        "setup_intents": 0.05,
         "order_returns": 0.005,
+        "one_off_invoices": 0.01,
+        "pending_invoice_items": 0.005,
     }
 
     def __init__(self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int):
@@ -109,14 +112,15 @@ class Generator(CatalogHistory, PaymentHistory):
             last = min(t, last - 1)
             times.append(last)
         times.reverse()
-        if times and final["created"] >= times[0]:
-            final["created"] = times[0] - 1
+        born = "created" if "created" in final else "date"  # an invoice item's creation time is its `date`
+        if times and final[born] >= times[0]:
+            final[born] = times[0] - 1
         states = [final]
         for _, _, overwritten in reversed(changes):
             states.append({**states[-1], **overwritten})
         states.reverse()
         for event_type in created_types:
-            self.emit(final["created"], event_type, states[0])
+            self.emit(final[born], event_type, states[0])
         for t, (_, event_types, overwritten), state in zip(times, changes, states[1:], strict=True):
             for event_type in event_types:
                 is_update = event_type.endswith(".updated")
@@ -128,9 +132,11 @@ class Generator(CatalogHistory, PaymentHistory):
         self.customers()
         self.products_and_prices()
         self.shipping_rates()
+        self.prepare_billing()
         self.subscriptions()
         self.payment_intents()
         self.legacy_charges()
+        self.one_off_billing()
         self.setup_intents()
         self.order_returns()
         return Generated(tables=self.tables, events=self.events, deleted=self.deleted)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .changes_billing import BillingChanges
 from .changes_catalog import CatalogChanges
 from .changes_payments import PaymentChanges
 from .data import Generated
@@ -18,7 +19,7 @@ from .spec import TABLE_OBJECTS
 from .store import AdminError, EventLog, Table
 
 
-class Dataset(CatalogChanges, PaymentChanges):
+class Dataset(CatalogChanges, PaymentChanges, BillingChanges):
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
     def __init__(

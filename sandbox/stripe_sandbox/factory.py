@@ -14,6 +14,7 @@ import random
 from typing import Any
 
 from . import versions
+from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
 from .objects_payments import PaymentObjects
 from .realism import ALNUM
@@ -40,6 +41,8 @@ ID_FORMATS = {
     "payment_method": ("pm_", 24),
     "balance_transaction": ("txn_", 24),
     "invoice": ("in_", 24),
+    "line_item": ("il_", 24),
+    "invoiceitem": ("ii_", 24),
     "order": ("or_", 24),
     "sku": ("sku_", 24),
 }
@@ -49,7 +52,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):

@@ -124,6 +124,7 @@ class CatalogHistory:
                 for price in rng.sample(available, min(n_items, len(available)))
             ]
             sub["items"] = subscription_items_list(sub["id"], items)
+            self.subscription_invoices(sub, items)
             self.timeline(sub, ("customer.subscription.created",), changes)
             self.tables["subscriptions"].append(sub)
             self.tables["subscription_items"].extend(items)

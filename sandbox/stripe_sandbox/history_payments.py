@@ -107,8 +107,6 @@ class PaymentHistory:
             if pi["latest_charge"]:
                 # The charge is made when the intent is confirmed, its first change; a bank debit's settles later.
                 self._charge(pi, attempted_at=changes[0][0], settled_at=changes[1][0] if len(changes) > 1 else None)
-            if status == "succeeded" and rng.random() < 0.07:
-                self._dispute(pi)
 
     def _charge(self, pi: dict[str, Any], attempted_at: int, settled_at: int | None) -> None:
         status = CHARGE_STATUSES[pi["status"]]
@@ -126,6 +124,8 @@ class PaymentHistory:
             charge.update(amount_refunded=refunded, refunded=refunded >= charge["amount"])
         self.timeline(charge, created_types, changes)
         self.tables["charges"].append(charge)
+        if charge["captured"] and self.rng.random() < 0.07:
+            self._dispute(pi)
 
     def legacy_charges(self) -> None:
         """Charges made through the Charges API, without a payment intent: older integrations still make them."""

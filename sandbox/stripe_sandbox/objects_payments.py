@@ -47,6 +47,7 @@ class PaymentObjects:
             obj["id"] = payment_intent["latest_charge"]
             amount, currency = payment_intent["amount"], payment_intent["currency"]
             customer, method = payment_intent["customer"], payment_intent["payment_method"]
+            obj["invoice"] = payment_intent.get("invoice")
         captured = status == "succeeded" and (payment_intent is None or payment_intent["capture_method"] == "automatic")
         obj.update(
             amount=amount,

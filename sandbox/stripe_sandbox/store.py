@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .objects_billing import line_key
 from .spec import TABLE_FACTS
 
 Key = tuple  # (created, id), or for events (created, -sequence, id): the id is always last
@@ -30,9 +31,16 @@ class AdminError(Exception):
 
 
 def sort_key(obj: dict[str, Any]) -> Key:
-    """Lists are newest first by `created`, ties by id; usage summaries by their period instead."""
-    if obj["object"] == "usage_record_summary":
+    """Lists are newest first by `created`, ties by id. Objects without `created` are ordered by what stands for it:
+    invoice items by `date` (what their list's `created` filter compares), usage summaries by their period; an
+    invoice's lines by id."""
+    kind = obj["object"]
+    if kind == "usage_record_summary":
         return (obj["period"]["start"], obj["id"])
+    if kind == "invoiceitem":
+        return (obj["date"], obj["id"])
+    if kind == "line_item":
+        return line_key(obj)
     return (obj["created"], obj["id"])
 
 
