@@ -192,6 +192,13 @@ def change_every_table(sandbox, recent, days_between_changes=1):
 
     change("create", "shipping_rates")
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight", active=False)
+    change("create", "coupons")
+    change("update", "coupons", pick("coupons")["id"], name="Renamed coupon", metadata={"campaign": "changed"})
+    gone_coupon = pick("coupons")
+    change("delete", "coupons", gone_coupon["id"])
+    deleted["coupons"] = [gone_coupon["id"]]
+    change("create", "tax_rates")
+    change("update", "tax_rates", pick("tax_rates", rule=lambda r: r["active"])["id"], active=False)
 
     tick(sandbox, days_between_changes * DAY)
 
@@ -301,7 +308,10 @@ def create_recent_objects_in_every_table(sandbox):
     truth = sandbox.truth(mode="live")
     licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)][:3]
     make = lambda table, **fields: sandbox.create(table, created=two_days_ago, mode="live", **fields)  # noqa: E731
-    recent = {table: make(table) for table in ("customers", "products", "shipping_rates", "payment_intents", "charges", "order_returns")}
+    recent = {
+        table: make(table)
+        for table in ("customers", "products", "shipping_rates", "coupons", "tax_rates", "payment_intents", "charges", "order_returns")
+    }
     recent["prices"] = make("prices", product=recent["products"]["id"], type="one_time", recurring=None)
     recent["subscriptions"] = make("subscriptions", customer=recent["customers"]["id"], items=licensed[:2])
     recent["setup_intents"] = make("setup_intents", customer=recent["customers"]["id"])
@@ -327,7 +337,7 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
         tick(sandbox)
         return result
 
-    for table in ("customers", "products", "shipping_rates", "payment_intents", "charges", "setup_intents", "order_returns"):
+    for table in ("customers", "products", "shipping_rates", "coupons", "tax_rates", "payment_intents", "charges", "setup_intents", "order_returns"):
         change("create", table)
     change("create", "prices", product=recent["products"]["id"], type="one_time", recurring=None)
     change("create", "subscriptions", customer=recent["customers"]["id"], items=[spare_price])
@@ -338,6 +348,8 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "products", recent["products"]["id"], name="Renamed")
     change("update", "prices", recent["prices"]["id"], nickname="renamed")
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight")
+    change("update", "coupons", recent["coupons"]["id"], name="Renamed")
+    change("update", "tax_rates", recent["tax_rates"]["id"], active=False)
     change("update", "subscriptions", recent["subscriptions"]["id"], metadata={"tier": "gold"})
     change("create", "subscription_items", subscription=recent["subscriptions"]["id"], price=spare_price)
     first_item = recent["subscriptions"]["items"]["data"][0]

@@ -1,5 +1,5 @@
-"""Creates, updates and deletes of invoices, their lines and invoice items, with the events Stripe sends for them
-(part of Dataset, see dataset.py)."""
+"""Creates, updates and deletes of invoices, their lines, invoice items, tax rates and coupons, with the events Stripe
+sends for them (part of Dataset, see dataset.py)."""
 
 from __future__ import annotations
 
@@ -113,4 +113,34 @@ class BillingChanges:
                 if lines.objects[key[-1]]["invoice_item"] == current["id"]:
                     lines.remove(key[-1])
             self._relined(current["invoice"], now)
+        return deleted(current)
+
+    def _new_tax_rates(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        obj = self._finish_new("tax_rates", self.factory.tax_rate(created), fields)
+        self._emit(now, "tax_rate.created", obj)
+        return obj
+
+    def _revise_tax_rates(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        if {"percentage", "inclusive", "country", "state"} & set(fields):
+            raise AdminError(400, "A tax rate's percentage, inclusiveness and place cannot change: archive it and create another")
+        return fields
+
+    def _updated_tax_rates(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        self._emit(now, "tax_rate.updated", new, previous)
+
+    def _new_coupons(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        obj = self._finish_new("coupons", self.factory.coupon(created, now), fields)
+        self._emit(now, "coupon.created", obj)
+        return obj
+
+    def _revise_coupons(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        if set(fields) - {"name", "metadata"}:
+            raise AdminError(400, "Only a coupon's name and metadata can change: delete it and create another")
+        return fields
+
+    def _updated_coupons(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        self._emit(now, "coupon.updated", new, previous)
+
+    def _delete_coupons(self, current: dict[str, Any], now: int) -> dict[str, Any]:
+        self._emit(now, "coupon.deleted", self.tables["coupons"].remove(current["id"]))
         return deleted(current)

@@ -63,6 +63,8 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory):
         "order_returns": 0.005,
         "one_off_invoices": 0.01,
         "pending_invoice_items": 0.005,
+        "tax_rates": 0.003,
+        "coupons": 0.005,
     }
 
     def __init__(self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int):

@@ -43,6 +43,8 @@ ID_FORMATS = {
     "invoice": ("in_", 24),
     "line_item": ("il_", 24),
     "invoiceitem": ("ii_", 24),
+    "tax_rate": ("txr_", 24),
+    "coupon": ("", 8),  # without an id of the user's choosing, eight capitals and digits (see Factory.coupon)
     "order": ("or_", 24),
     "sku": ("sku_", 24),
 }
@@ -63,10 +65,10 @@ class Factory(CatalogObjects, PaymentObjects, BillingObjects):
         self.templates = {name: clone(example) for name, example in spec.examples.items()}
         self._used_ids: set[str] = set()
 
-    def new_id(self, object_type: str) -> str:
+    def new_id(self, object_type: str, alphabet: str = ALNUM) -> str:
         prefix, length = ID_FORMATS[object_type]
         while True:
-            candidate = prefix + "".join(self.rng.choices(ALNUM, k=length))
+            candidate = prefix + "".join(self.rng.choices(alphabet, k=length))
             if candidate not in self._used_ids:
                 self._used_ids.add(candidate)
                 return candidate

@@ -1,6 +1,6 @@
 """The history of an account's billing: the invoices of subscriptions' recent periods with a line per item, one-off
-invoices and invoice items, the payment intents that paid them, and the events of it all (part of Generator, see
-data.py)."""
+invoices and invoice items, the payment intents that paid them, tax rates and coupons, and the events of it all (part
+of Generator, see data.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,35 @@ class BillingHistory:
     def one_off_billing(self) -> None:
         self._one_off_invoices()
         self._pending_invoice_items()
+        self._tax_rates()
+        self._coupons()
+
+    def _tax_rates(self) -> None:
+        moments = self.moments()
+        for _ in range(self.count("tax_rates")):
+            rate = self.factory.tax_rate(moments.next())
+            changes = []
+            if self.rng.random() < 0.2:  # a rate is never changed or deleted, only archived and replaced
+                changes.append((self.recent(rate["created"], 60 * DAY), ("tax_rate.updated",), {"active": True}))
+                rate["active"] = False
+            self.timeline(rate, ("tax_rate.created",), changes)
+            self.tables["tax_rates"].append(rate)
+
+    def _coupons(self) -> None:
+        moments = self.moments()
+        for _ in range(self.count("coupons")):
+            coupon = self.factory.coupon(moments.next(), self.now)
+            changes = []
+            if self.rng.random() < 0.1:  # only its name and metadata can change
+                changes.append((self.recent(coupon["created"], 40 * DAY), ("coupon.updated",), {"metadata": {}}))
+                coupon["metadata"] = {"campaign": self.rng.choice(("spring", "black-friday", "partner"))}
+            self.timeline(coupon, ("coupon.created",), changes)
+            self.tables["coupons"].append(coupon)
+        for _ in range(max(1, self.count("coupons") // 10)):
+            coupon = self.factory.coupon(moments.next(), self.now)
+            self.timeline(coupon, ("coupon.created",))
+            self.emit(self.recent(coupon["created"], 20 * DAY), "coupon.deleted", coupon)
+            self.deleted["coupons"][coupon["id"]] = coupon
 
     def subscription_invoices(self, sub: dict[str, Any], items: list[dict[str, Any]]) -> None:
         """The invoices of a subscription's last few periods (older history is not generated), newest last; the
