@@ -50,6 +50,10 @@ class StripeClient:
         assert response.status_code == status, response.text
         return response.json()["error"]
 
+    def events_of(self, object_id: str) -> list[dict[str, Any]]:
+        """The events carrying the object `object_id`, newest first."""
+        return [e for e in self.all("/v1/events") if e["data"]["object"].get("id") == object_id]
+
     def all(self, path: str, /, **params: Any) -> list[dict[str, Any]]:
         """Every object of a list, paging with starting_after as a connector does."""
         found: list[dict[str, Any]] = []

@@ -8,16 +8,13 @@ from stripe_sandbox.data import Generator
 from stripe_sandbox.spec import TABLE_FACTS, TABLES
 
 
-def events_about(client, object_id: str) -> list[dict]:
-    return [e for e in client.all("/v1/events") if e["data"]["object"]["id"] == object_id]
-
 
 def test_created_customer_is_listed_first_and_announced(sandbox, client):
     sandbox.advance_clock(60)
     customer = sandbox.create("customers", email="new@example.com")
     assert customer["id"].startswith("cus_") and customer["created"] == sandbox.now
     assert client.ok("/v1/customers", limit=1)["data"][0] == customer
-    [event] = events_about(client, customer["id"])
+    [event] = client.events_of(customer["id"])
     assert event["type"] == "customer.created" and event["data"]["object"] == customer
 
 
@@ -29,7 +26,7 @@ def test_update_merges_fields_and_emits_previous_attributes(sandbox, client):
     assert updated == {**customer, "name": "Renamed", "metadata": {"tier": "gold"}}
     assert "updated" not in updated, "Stripe customers have no updated field"
     assert client.ok(f"/v1/customers/{customer['id']}") == updated
-    newest = events_about(client, customer["id"])[0]
+    newest = client.events_of(customer["id"])[0]
     assert newest["type"] == "customer.updated" and newest["data"]["object"] == updated
     assert newest["data"]["previous_attributes"] == {"name": customer["name"], "metadata": customer["metadata"]}
     assert sandbox.versions()["customers"][customer["id"]] == version + 1
@@ -43,7 +40,7 @@ def test_deleted_customer_reads_as_deleted_and_leaves_lists(sandbox, client):
     assert customer["id"] not in {c["id"] for c in client.all("/v1/customers")}
     assert customer["id"] in sandbox.deleted()["customers"]
     assert customer["id"] not in {c["id"] for c in sandbox.truth()["customers"]}
-    event = events_about(client, customer["id"])[0]
+    event = client.events_of(customer["id"])[0]
     assert event["type"] == "customer.deleted" and event["data"]["object"] == customer
 
 
@@ -73,7 +70,7 @@ def test_canceling_a_subscription_keeps_it_retrievable(sandbox, client):
     assert canceled["status"] == "canceled" and canceled["canceled_at"] == sandbox.now
     assert client.ok(f"/v1/subscriptions/{sub['id']}") == canceled
     assert sub["id"] not in {s["id"] for s in client.all("/v1/subscriptions")}
-    assert events_about(client, sub["id"])[0]["type"] == "customer.subscription.deleted"
+    assert client.events_of(sub["id"])[0]["type"] == "customer.subscription.deleted"
 
 
 def test_subscription_item_changes_update_the_embedded_items(sandbox, client):
@@ -83,7 +80,7 @@ def test_subscription_item_changes_update_the_embedded_items(sandbox, client):
     refreshed = client.ok(f"/v1/subscriptions/{sub['id']}")
     assert item["id"] in {i["id"] for i in refreshed["items"]["data"]}
     assert refreshed["items"]["total_count"] == sub["items"]["total_count"] + 1
-    announced = events_about(client, sub["id"])[0]
+    announced = client.events_of(sub["id"])[0]
     assert announced["type"] == "customer.subscription.updated" and announced["data"]["object"] == refreshed
     assert announced["data"]["previous_attributes"] == {"items": sub["items"]}
 
@@ -97,21 +94,21 @@ def test_status_changes_emit_the_matching_stripe_event(sandbox, client):
     intent = sandbox.create("payment_intents")
     sandbox.advance_clock(60)
     sandbox.update("payment_intents", intent["id"], status="succeeded")
-    assert [e["type"] for e in events_about(client, intent["id"])] == [
+    assert [e["type"] for e in client.events_of(intent["id"])] == [
         "payment_intent.succeeded",
         "payment_intent.created",
     ]
     dispute = sandbox.create("disputes")
     sandbox.advance_clock(60)
     sandbox.update("disputes", dispute["id"], status="won")
-    assert events_about(client, dispute["id"])[0]["type"] in (
+    assert client.events_of(dispute["id"])[0]["type"] in (
         "charge.dispute.closed",
         "charge.dispute.funds_reinstated",
     )
     refund = sandbox.create("refunds", status="pending")
     sandbox.advance_clock(60)
     sandbox.update("refunds", refund["id"], status="succeeded")
-    assert {e["type"] for e in events_about(client, refund["id"])} == {
+    assert {e["type"] for e in client.events_of(refund["id"])} == {
         "refund.created",
         "refund.updated",
         "charge.refund.updated",

@@ -10,9 +10,6 @@ import pytest
 from stripe_sandbox.spec import load_spec
 
 
-def events_of(client, object_id: str) -> list[dict]:
-    return [e for e in client.all("/v1/events") if e["data"]["object"]["id"] == object_id]
-
 
 def test_every_confirmed_intent_names_its_charge_and_the_charge_names_the_intent(shared):
     truth = shared.truth()
@@ -64,7 +61,7 @@ def test_a_refund_raises_the_charges_refunded_amount_and_says_so_in_charge_refun
     refund = sandbox.create("refunds", payment_intent=pi["id"], amount=pi["amount"] - 100)
     charge = client.ok(f"/v1/charges/{refund['charge']}")
     assert (charge["amount_refunded"], charge["refunded"]) == (pi["amount"] - 100, False)
-    refunded_event = events_of(client, charge["id"])[0]
+    refunded_event = client.events_of(charge["id"])[0]
     assert refunded_event["type"] == "charge.refunded" and refunded_event["data"]["object"] == charge
     with pytest.raises(RuntimeError, match="greater than unrefunded amount"):
         sandbox.create("refunds", payment_intent=pi["id"], amount=101)
@@ -78,7 +75,7 @@ def test_capturing_an_intent_captures_its_charge(sandbox, client):
     sandbox.update("payment_intents", pi["id"], status="succeeded")
     captured = client.ok(f"/v1/charges/{pi['latest_charge']}")
     assert (captured["captured"], captured["amount_captured"]) == (True, pi["amount"])
-    assert [e["type"] for e in events_of(client, charge["id"])] == ["charge.captured", "charge.succeeded"]
+    assert [e["type"] for e in client.events_of(charge["id"])] == ["charge.captured", "charge.succeeded"]
 
 
 def test_confirming_an_intent_makes_its_charge(sandbox, client):
@@ -88,4 +85,4 @@ def test_confirming_an_intent_makes_its_charge(sandbox, client):
     succeeded = sandbox.update("payment_intents", pi["id"], status="succeeded")
     charge = client.ok(f"/v1/charges/{succeeded['latest_charge']}")
     assert (charge["payment_intent"], charge["status"], succeeded["amount_received"]) == (pi["id"], "succeeded", pi["amount"])
-    assert [e["type"] for e in events_of(client, charge["id"])] == ["charge.succeeded"]
+    assert [e["type"] for e in client.events_of(charge["id"])] == ["charge.succeeded"]

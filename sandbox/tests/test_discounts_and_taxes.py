@@ -7,9 +7,6 @@ import re
 import pytest
 
 
-def events_of(client, object_id: str) -> list[dict]:
-    return [e for e in client.all("/v1/events") if e["data"]["object"].get("id") == object_id]
-
 
 def test_coupons_have_ids_of_eight_capitals_and_are_valid_until_redeemed_out_or_expired(shared):
     coupons = shared.truth()["coupons"]
@@ -32,13 +29,13 @@ def test_only_a_coupons_name_and_metadata_change(sandbox, client):
     coupon = sandbox.create("coupons")
     sandbox.advance_clock(60)
     sandbox.update("coupons", coupon["id"], name="Renamed", metadata={"campaign": "x"})
-    updated = events_of(client, coupon["id"])[0]
+    updated = client.events_of(coupon["id"])[0]
     assert updated["type"] == "coupon.updated" and updated["data"]["previous_attributes"]["name"] == coupon["name"]
     with pytest.raises(RuntimeError, match="Only a coupon's name and metadata"):
         sandbox.update("coupons", coupon["id"], percent_off=99)
     sandbox.advance_clock(60)
     sandbox.delete("coupons", coupon["id"])
-    assert events_of(client, coupon["id"])[0]["type"] == "coupon.deleted"
+    assert client.events_of(coupon["id"])[0]["type"] == "coupon.deleted"
 
 
 def test_a_tax_rate_is_archived_not_changed(sandbox, client):
@@ -47,6 +44,6 @@ def test_a_tax_rate_is_archived_not_changed(sandbox, client):
         sandbox.update("tax_rates", rate["id"], percentage=1)
     sandbox.advance_clock(60)
     sandbox.update("tax_rates", rate["id"], active=False)
-    assert [e["type"] for e in events_of(client, rate["id"])] == ["tax_rate.updated", "tax_rate.created"]
+    assert [e["type"] for e in client.events_of(rate["id"])] == ["tax_rate.updated", "tax_rate.created"]
     with pytest.raises(RuntimeError, match="cannot delete tax_rates"):
         sandbox.delete("tax_rates", rate["id"])

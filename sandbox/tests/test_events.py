@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 
 DAY = 86_400
 

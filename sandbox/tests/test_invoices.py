@@ -6,9 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-def events_of(client, object_id: str) -> list[dict]:
-    return [e for e in client.all("/v1/events") if e["data"]["object"].get("id") == object_id]
-
 
 def test_a_subscriptions_invoices_bill_its_items_and_the_newest_is_its_latest(shared):
     truth = shared.truth()
@@ -67,15 +64,15 @@ def test_a_drafts_lines_follow_its_invoice_items_until_it_is_finalized(sandbox, 
     with_item = client.ok(f"/v1/invoices/{draft['id']}")
     assert [line["invoice_item"] for line in with_item["lines"]["data"]] == [item["id"]]
     assert with_item["total"] == item["amount"]
-    assert [e["type"] for e in events_of(client, draft["id"])] == ["invoice.updated", "invoice.created"]
+    assert [e["type"] for e in client.events_of(draft["id"])] == ["invoice.updated", "invoice.created"]
     sandbox.advance_clock(60)
     sandbox.update("invoice_items", item["id"], quantity=item["quantity"] + 1)
     assert client.ok(f"/v1/invoices/{draft['id']}")["total"] == item["unit_amount"] * (item["quantity"] + 1)
-    assert [e["type"] for e in events_of(client, item["id"])] == ["invoiceitem.created"], "Stripe has no invoiceitem.updated"
+    assert [e["type"] for e in client.events_of(item["id"])] == ["invoiceitem.created"], "Stripe has no invoiceitem.updated"
     sandbox.advance_clock(60)
     finalized = sandbox.update("invoices", draft["id"], status="open")
     assert finalized["number"] and finalized["status_transitions"]["finalized_at"] == sandbox.now
-    assert events_of(client, draft["id"])[0]["type"] == "invoice.finalized"
+    assert client.events_of(draft["id"])[0]["type"] == "invoice.finalized"
     with pytest.raises(RuntimeError, match="finalized"):
         sandbox.update("invoice_items", item["id"], quantity=9)
     with pytest.raises(RuntimeError, match="only delete draft"):
@@ -90,8 +87,8 @@ def test_deleting_a_draft_deletes_its_lines_and_items(sandbox, client):
     assert client.get(f"/v1/invoices/{draft['id']}").status_code == 404
     assert client.get(f"/v1/invoiceitems/{item['id']}").status_code == 404
     assert not [line for line in sandbox.truth()["invoice_line_items"] if line["invoice"] == draft["id"]]
-    assert events_of(client, draft["id"])[0]["type"] == "invoice.deleted"
-    assert events_of(client, item["id"])[0]["type"] == "invoiceitem.deleted"
+    assert client.events_of(draft["id"])[0]["type"] == "invoice.deleted"
+    assert client.events_of(item["id"])[0]["type"] == "invoiceitem.deleted"
 
 
 def test_an_open_invoice_paid_by_hand_is_paid_out_of_band(sandbox, client):
@@ -101,6 +98,6 @@ def test_an_open_invoice_paid_by_hand_is_paid_out_of_band(sandbox, client):
     sandbox.advance_clock(60)
     paid = sandbox.update("invoices", draft["id"], status="paid")
     assert (paid["paid"], paid["paid_out_of_band"], paid["amount_remaining"]) == (True, True, 0)
-    assert {e["type"] for e in events_of(client, draft["id"])[:2]} == {"invoice.paid", "invoice.payment_succeeded"}
+    assert {e["type"] for e in client.events_of(draft["id"])[:2]} == {"invoice.paid", "invoice.payment_succeeded"}
     with pytest.raises(RuntimeError, match="cannot go from paid to open"):
         sandbox.update("invoices", draft["id"], status="open")
