@@ -148,6 +148,8 @@ def arrange_objects_to_change(sandbox):
     truth = sandbox.truth(mode="live")
     licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)]
     sandbox.create("subscriptions", items=licensed[:12], created=long_ago, mode="live")  # pages past its embedded items
+    for _ in range(2):
+        sandbox.create("credit_notes", created=long_ago, mode="live")
     for _ in range(2):  # drafts whose items change, which only the lookback window sees (invoice.updated does not say)
         draft = sandbox.create("invoices", created=two_days_ago, mode="live")
         for _ in range(2):
@@ -264,6 +266,9 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("delete", "invoices", gone_draft["id"])
     deleted["invoices"] = [gone_draft["id"]]
     deleted["invoice_line_items"] = [line["id"] for line in truth["invoice_line_items"] if line["invoice"] == gone_draft["id"]]
+    change("create", "credit_notes", invoice=pick("invoices", rule=lambda i: i["status"] == "paid" and i["lines"]["total_count"])["id"])
+    change("update", "credit_notes", pick("credit_notes", rule=lambda n: n["status"] == "issued")["id"], memo="Goodwill credit")
+    change("update", "credit_notes", pick("credit_notes", rule=lambda n: n["status"] == "issued")["id"], status="void")
     change("create", "invoice_items")
     change("update", "invoice_items", recent["invoice_items"]["id"], quantity=3, description="changed without an event")
     gone_item = pick("invoice_items", rule=lambda ii: ii["invoice"] is None)
@@ -321,6 +326,7 @@ def create_recent_objects_in_every_table(sandbox):
     recent["disputes"] = make("disputes", payment_intent=succeeded["id"])
     recent["invoices"] = make("invoices", customer=recent["customers"]["id"])
     recent["invoice_items"] = make("invoice_items", invoice=recent["invoices"]["id"])
+    recent["credit_notes"] = make("credit_notes")
     tick(sandbox, 60)
     return recent, licensed[2]
 
@@ -366,6 +372,8 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("create", "invoice_items")
     change("update", "invoice_items", recent["invoice_items"]["id"], quantity=4)
     change("update", "invoices", recent["invoices"]["id"], status="open")
+    change("create", "credit_notes")
+    change("update", "credit_notes", recent["credit_notes"]["id"], memo="Changed")
     # Usage of any running subscription is re-read every sync, however old the subscription.
     truth = sandbox.truth(mode="live")
     metered = next(i for s in running_subscriptions(truth) for i in s["items"]["data"] if is_metered(i))

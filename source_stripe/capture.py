@@ -29,6 +29,7 @@ class Table:
     scanned_path: str  # the list whose `created` and events find this table's objects: its own, or its top parent's
     scanned_params: Mapping[str, Any]
     created_field: str  # the scanned objects' field that the list's `created` filter compares
+    created_filter: bool  # whether the scanned list takes that filter; without, slices are cut out of its pages
     event_types: Tuple[str, ...]  # every event type its entry names, whatever it means
     deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
     is_child: bool

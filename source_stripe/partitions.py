@@ -26,7 +26,8 @@ class CreatedSlice(Partition):
     """Objects created in [start, end) (end None: up to now), found by listing the scanned table.
 
     Its first pages tell how dense the range is: when more follows than one worker should page through alone, the
-    slice keeps the newest part and hands the older part, cut in pieces, to other workers (`split_older_part`).
+    slice keeps the newest part and hands the older part, cut in pieces, to other workers (`split_older_part`). A list
+    without a `created` filter (credit notes) is read newest first down to `start` by one slice, which never splits.
     """
 
     def __init__(self, capture: "TableCapture", start: int, end: Optional[int], plan: "PartitionPlan") -> None:
@@ -43,16 +44,22 @@ class CreatedSlice(Partition):
         with self._plan.reading():
             while True:
                 created = {}
-                if self.start > STRIPE_EPOCH:  # Stripe has nothing older: a slice from there needs no lower bound
+                if self.start > STRIPE_EPOCH and table.created_filter:  # nothing is older: no lower bound from there
                     created["created[gte]"] = self.start
-                if self.end is not None:
+                if self.end is not None and table.created_filter:
                     created["created[lt]"] = self.end
-                page, stamp, has_more = http.page(table.scanned_path, {**table.scanned_params, **created}, starting_after)
+                listed_page, stamp, has_more = http.page(table.scanned_path, {**table.scanned_params, **created}, starting_after)
+                page = listed_page
+                if not table.created_filter:
+                    # Without the filter the list runs newest first through everything: keep this slice's range, and
+                    # stop at the first page that reaches below it.
+                    page = [obj for obj in listed_page if self.start <= created_of(obj) and (self.end is None or created_of(obj) < self.end)]
+                    has_more = has_more and created_of(listed_page[-1]) >= self.start
                 if self.read_at is None:
                     self.read_at = (stamp + 1) // 1000
                 pages_read, seen = pages_read + 1, seen + len(page)
                 newest_seen = max([newest_seen] + [created_of(obj) for obj in page[:1]])
-                if has_more and pages_read == PAGES_BEFORE_SPLITTING:
+                if has_more and pages_read == PAGES_BEFORE_SPLITTING and table.created_filter:
                     self._plan.split_older_part(self, seen, newest_seen, created_of(page[-1]))
                 fresh = listed.new_in(page, has_more)
                 if fresh:
@@ -60,7 +67,7 @@ class CreatedSlice(Partition):
                 yield from self._capture.records_from_page(fresh, stamp)
                 if not has_more:
                     return
-                starting_after = page[-1]["id"]
+                starting_after = listed_page[-1]["id"]
 
     def to_slice(self) -> Optional[Mapping[str, Any]]:
         return {"created_start": self.start, "created_end": self.end}

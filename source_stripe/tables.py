@@ -37,6 +37,7 @@ class TableEntry:
     permission_id: str
     events: Mapping[str, Tuple[str, ...]]  # created / updated / deleted -> event types
     created_field: str  # the field the list's `created` filter compares
+    created_filter: bool  # whether the list takes `created[gte|lt]` at all
     parent: Optional[ParentLink]
     quirk: Optional[Mapping[str, Any]]  # class_name and its fields
     error_handler: Optional[Mapping[str, Any]]  # the table's own, in place of the list pages' one
@@ -86,7 +87,7 @@ def lineage(table: TableEntry, tables: Mapping[str, TableEntry]) -> Tuple[TableE
 
 KNOWN_PARAMETERS = {
     "name", "description", "stripe_object", "group", "path", "request_parameters", "permission", "permission_id",
-    "events", "created_field", "parent", "quirk", "error_handler",
+    "events", "created_field", "created_filter", "parent", "quirk", "error_handler",
 }  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def _table(stream: Mapping[str, Any]) -> TableEntry:
         permission_id=parameters["permission_id"],
         events={meaning: tuple(types) for meaning, types in (parameters.get("events") or {}).items()},
         created_field=parameters.get("created_field", "created"),
+        created_filter=parameters.get("created_filter", True),
         parent=ParentLink(**parent) if parent else None,
         quirk=parameters.get("quirk"),
         error_handler=parameters.get("error_handler"),

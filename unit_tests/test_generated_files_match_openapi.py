@@ -88,3 +88,11 @@ def _stripe_event_types(openapi_dir: Path) -> set:
 def test_every_event_type_an_entry_names_is_one_stripe_sends(openapi_dir: Path, table) -> None:
     unknown = sorted(set(table.event_types) - _stripe_event_types(openapi_dir))
     assert not unknown, f"{table.name}: Stripe {generator.STRIPE_API_VERSION} sends no such events: {unknown}"
+
+
+@pytest.mark.parametrize("table", [table for table in manifest_tables() if table.is_top_level], ids=lambda table: table.name)
+def test_an_entry_says_created_filter_false_exactly_when_stripes_list_takes_no_created_filter(openapi_dir: Path, table) -> None:
+    version = generator.STRIPE_API_VERSION if table.stripe_object != "order_return" else "2020-08-27"
+    spec = json.loads((openapi_dir / f"spec3.{version}.json").read_text(encoding="utf-8"))
+    query = {parameter["name"] for parameter in spec["paths"][f"/v1/{table.path}"]["get"].get("parameters", []) if parameter["in"] == "query"}
+    assert table.created_filter == ("created" in query)

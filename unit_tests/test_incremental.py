@@ -318,6 +318,31 @@ def test_invoice_items_are_positioned_by_their_date_which_their_lists_created_fi
     assert final_state(output, "invoice_items") == {"created": NOW - 100, "events": SETTLED}
 
 
+def credit_notes(created_times):
+    return [stripe_object("credit_note", id=f"cn_{n:04d}", created=created, lines=embedded_list([])) for n, created in enumerate(created_times)]
+
+
+def test_a_list_without_a_created_filter_is_read_newest_first_only_down_to_the_saved_position_less_the_lookback(stripe):
+    newest_first = credit_notes([NOW - 100 - n for n in range(150)] + [NOW - 30 * DAY - n for n in range(250)])
+    stripe.serves_list("credit_notes", newest_first)
+    stripe.lists("events", [], NOW)
+
+    output = read_incrementally(config(lookback_window_days=1), "credit_notes", state={"credit_notes": {"created": NOW - 2 * DAY, "events": NOW - DAY}})
+
+    assert sorted(ids_of(output, "credit_notes")) == [f"cn_{n:04d}" for n in range(150)]
+    assert len(stripe.requests_to("credit_notes")) == 2, "the second page reaches below the saved position: no third"
+    assert final_state(output, "credit_notes")["created"] == NOW - 100
+
+
+def test_a_list_without_a_created_filter_is_read_whole_in_a_first_sync_without_created_parameters(stripe):
+    stripe.serves_list("credit_notes", credit_notes([NOW - 100 * n for n in range(250)]), page_size=100)
+
+    output = read(config(), "credit_notes")
+
+    assert len(ids_of(output, "credit_notes")) == 250
+    assert all("created[gte]" not in r.qs and "created[lt]" not in r.qs for r in stripe.requests_to("credit_notes"))
+
+
 def test_a_deleted_draft_takes_its_embedded_lines_with_it_without_asking_stripe_for_more(stripe):
     draft = stripe_object("invoice", id="in_draft", status="draft", lines=embedded_list([stripe_object("line_item", id="il_1")], has_more=True))
     stripe.lists("invoices", [], NOW)

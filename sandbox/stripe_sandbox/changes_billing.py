@@ -1,5 +1,5 @@
-"""Creates, updates and deletes of invoices, their lines, invoice items, tax rates and coupons, with the events Stripe
-sends for them (part of Dataset, see dataset.py)."""
+"""Creates, updates and deletes of invoices, their lines, invoice items, credit notes, tax rates and coupons, with the
+events Stripe sends for them (part of Dataset, see dataset.py)."""
 
 from __future__ import annotations
 
@@ -144,3 +144,34 @@ class BillingChanges:
     def _delete_coupons(self, current: dict[str, Any], now: int) -> dict[str, Any]:
         self._emit(now, "coupon.deleted", self.tables["coupons"].remove(current["id"]))
         return deleted(current)
+
+    def _new_credit_notes(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        """A credit note for every line of a paid invoice."""
+        lines = self.tables["invoice_line_items"]
+        invoice = self._pick("invoices", fields.pop("invoice", None), lambda i: i["status"] == "paid" and bool(lines.keys(i["id"])))
+        if invoice["status"] != "paid":
+            raise AdminError(400, f"Invoice {invoice['id']} is {invoice['status']}: this sandbox credits paid invoices only")
+        credited = [lines.objects[key[-1]] for key in lines.keys(invoice["id"])]
+        sequence = 1 + sum(1 for note in self.tables["credit_notes"].objects.values() if note["invoice"] == invoice["id"])
+        note, note_lines = self.factory.credit_note(created, invoice, credited, sequence)
+        for line in note_lines:
+            self.tables["credit_note_line_items"].put(line)
+        obj = self._finish_new("credit_notes", note, fields)
+        self._emit(now, "credit_note.created", obj)
+        return obj
+
+    def _new_credit_note_line_items(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        raise AdminError(400, "A credit note's lines are given when it is created: create a credit note")
+
+    def _revise_credit_notes(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        if set(fields) - {"memo", "metadata", "status"} or fields.get("status", "void") != "void":
+            raise AdminError(400, "Only a credit note's memo and metadata change, or it is voided (status: void)")
+        if fields.get("status") == "void" and current["status"] != "void":
+            return {**fields, "voided_at": now}
+        return fields
+
+    def _updated_credit_notes(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        if new["status"] == "void" and old["status"] != "void":
+            self._emit(now, "credit_note.voided", new)
+        else:
+            self._emit(now, "credit_note.updated", new, previous)

@@ -44,6 +44,8 @@ ID_FORMATS = {
     "line_item": ("il_", 24),
     "invoiceitem": ("ii_", 24),
     "tax_rate": ("txr_", 24),
+    "credit_note": ("cn_", 24),
+    "credit_note_line_item": ("cnli_", 24),
     "coupon": ("", 8),  # without an id of the user's choosing, eight capitals and digits (see Factory.coupon)
     "order": ("or_", 24),
     "sku": ("sku_", 24),

@@ -158,7 +158,28 @@ class BillingHistory:
         self.timeline(invoice, ("invoice.created",), changes)
         self.tables["invoices"].append(invoice)
         self.tables["invoice_line_items"].extend(lines)
+        if invoice["status"] == "paid" and lines and rng.random() < 0.08:
+            self._credit_note(invoice, lines, settled_at)
         return invoice
+
+    def _credit_note(self, invoice: dict[str, Any], lines: list[dict[str, Any]], paid_at: int) -> None:
+        """Some of a paid invoice's lines credited back, weeks later; a few credit notes are voided after."""
+        created = self.after(paid_at, 20 * DAY)
+        if created >= self.now:
+            return
+        credited = self.rng.sample(lines, self.rng.randrange(1, len(lines) + 1))
+        note, note_lines = self.factory.credit_note(created, invoice, credited, sequence=1)
+        changes: list[Change] = []
+        if self.rng.random() < 0.1:
+            voided_at = self.after(created, 5 * DAY)
+            changes.append((voided_at, ("credit_note.voided",), {"status": "issued", "voided_at": None}))
+            note.update(status="void", voided_at=voided_at)
+        elif self.rng.random() < 0.1:
+            changes.append((self.after(created, 5 * DAY), ("credit_note.updated",), {"memo": None}))
+            note["memo"] = "Credited after a support ticket"
+        self.timeline(note, ("credit_note.created",), changes)
+        self.tables["credit_notes"].append(note)
+        self.tables["credit_note_line_items"].extend(note_lines)
 
     def _payment_of(self, invoice: dict[str, Any], finalized_at: int, paid_at: int) -> dict[str, Any] | None:
         """The payment intent that collects an invoice charged automatically (None for one paid otherwise or for 0)."""

@@ -1,4 +1,5 @@
-"""The objects of an account's billing: invoices, their line items, invoice items, tax rates and coupons."""
+"""The objects of an account's billing: invoices, their line items, invoice items, credit notes and their lines, tax
+rates and coupons."""
 
 from __future__ import annotations
 
@@ -155,6 +156,55 @@ class BillingObjects:
         return obj
 
 
+    def credit_note(
+        self, created: int, invoice: dict[str, Any], credited: list[dict[str, Any]], sequence: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A credit note on a paid invoice for some of its lines (`credited`), the money returned outside Stripe."""
+        obj = self._base("credit_note", created)
+        obj.update(
+            invoice=invoice["id"],
+            customer=invoice["customer"],
+            currency=invoice["currency"],
+            number=f"{invoice['number']}-CN-{sequence:02d}",
+            type="post_payment",
+            status="issued",
+            reason=self.rng.choice((None, "duplicate", "order_change", "product_unsatisfactory")),
+            memo=None,
+            metadata={},
+            effective_at=created,
+            voided_at=None,
+            refund=None,
+            customer_balance_transaction=None,
+            pdf=f"https://pay.stripe.com/credit_notes/acct_sandbox/{obj['id']}/pdf",
+            tax_amounts=[],
+            discount_amount=0,
+            discount_amounts=[],
+            amount_shipping=0,
+            shipping_cost=None,
+        )
+        lines = [self.credit_note_line(obj, line) for line in credited]
+        return with_credited_lines(obj, lines), lines
+
+    def credit_note_line(self, credit_note: dict[str, Any], invoice_line: dict[str, Any]) -> dict[str, Any]:
+        obj = self._base("credit_note_line_item", None)
+        obj.update(
+            credit_note=credit_note["id"],  # kept for the sandbox's index; Stripe's line does not name its credit note
+            type="invoice_line_item",
+            invoice_line_item=invoice_line["id"],
+            description=invoice_line["description"],
+            amount=invoice_line["amount"],
+            amount_excluding_tax=invoice_line["amount"],
+            quantity=invoice_line["quantity"],
+            unit_amount=None,
+            unit_amount_decimal=None,
+            unit_amount_excluding_tax=invoice_line["unit_amount_excluding_tax"],
+            tax_amounts=[],
+            tax_rates=[],
+            discount_amount=0,
+            discount_amounts=[],
+        )
+        return obj
+
     def tax_rate(self, created: int) -> dict[str, Any]:
         country, state, name, kind, percentage = self.rng.choice(TAXES)
         obj = self._base("tax_rate", created)
@@ -222,8 +272,25 @@ def with_lines(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str
     }
 
 
+def with_credited_lines(credit_note: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    total = sum(line["amount"] for line in lines)
+    newest_first = sorted(lines, key=line_key, reverse=True)
+    served = [{k: v for k, v in line.items() if k != "credit_note"} for line in newest_first[:LINES_EMBEDDED]]
+    listed = {"object": "list", "data": served, "has_more": len(lines) > LINES_EMBEDDED, "total_count": len(lines)}
+    return {
+        **credit_note,
+        "lines": {**listed, "url": f"/v1/credit_notes/{credit_note['id']}/lines"},
+        "amount": total,
+        "subtotal": total,
+        "subtotal_excluding_tax": total,
+        "total": total,
+        "total_excluding_tax": total,
+        "out_of_band_amount": total,
+    }
+
+
 def line_key(line: dict[str, Any]) -> tuple:
-    """Lines have no creation time; the sandbox lists an invoice's lines by id."""
+    """Lines have no creation time; the sandbox lists an invoice's or a credit note's lines by id."""
     return (0, line["id"])
 
 

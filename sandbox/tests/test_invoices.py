@@ -101,3 +101,30 @@ def test_an_open_invoice_paid_by_hand_is_paid_out_of_band(sandbox, client):
     assert {e["type"] for e in client.events_of(draft["id"])[:2]} == {"invoice.paid", "invoice.payment_succeeded"}
     with pytest.raises(RuntimeError, match="cannot go from paid to open"):
         sandbox.update("invoices", draft["id"], status="open")
+
+
+def test_credit_notes_credit_lines_of_paid_invoices_and_their_list_takes_no_created_filter(shared, api):
+    truth = shared.truth()
+    invoices = {i["id"]: i for i in truth["invoices"]}
+    invoice_lines = {line["id"]: line for line in truth["invoice_line_items"]}
+    assert truth["credit_notes"]
+    for note in truth["credit_notes"]:
+        assert invoices[note["invoice"]]["status"] == "paid"
+        lines = [line for line in truth["credit_note_line_items"] if line["credit_note"] == note["id"]]
+        assert note["total"] == sum(line["amount"] for line in lines)
+        assert all(invoice_lines[line["invoice_line_item"]]["invoice"] == note["invoice"] for line in lines)
+    error = api.error("/v1/credit_notes", 400, **{"created[gte]": 1})
+    assert "created" in error["message"]
+    assert all("credit_note" not in line for line in api.all(f"/v1/credit_notes/{truth['credit_notes'][0]['id']}/lines"))
+
+
+def test_a_credit_note_is_voided_not_deleted(sandbox, client):
+    note = sandbox.create("credit_notes")
+    sandbox.advance_clock(60)
+    voided = sandbox.update("credit_notes", note["id"], status="void")
+    assert voided["voided_at"] == sandbox.now
+    assert [e["type"] for e in client.events_of(note["id"])] == ["credit_note.voided", "credit_note.created"]
+    with pytest.raises(RuntimeError, match="Only a credit note's memo"):
+        sandbox.update("credit_notes", note["id"], amount=1)
+    with pytest.raises(RuntimeError, match="cannot delete credit_notes"):
+        sandbox.delete("credit_notes", note["id"])

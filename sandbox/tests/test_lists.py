@@ -114,18 +114,18 @@ def test_plain_created_matches_one_second(api, shared):
 
 
 def test_same_second_objects_split_across_pages_are_neither_lost_nor_repeated(api, shared):
-    intents = shared.truth()["payment_intents"]
-    second, count = Counter(p["created"] for p in intents).most_common(1)[0]
+    customers = shared.truth()["customers"]
+    second, count = Counter(p["created"] for p in customers).most_common(1)[0]
     assert count >= 4, "the generated data should contain same-second bursts"
     window = {"gte": second - 1, "lte": second + 1}
     seen, cursor = [], None
     while True:
-        page = api.ok("/v1/payment_intents", limit=2, created=window, **({"starting_after": cursor} if cursor else {}))
+        page = api.ok("/v1/customers", limit=2, created=window, **({"starting_after": cursor} if cursor else {}))
         seen += page["data"]
         if not page["has_more"]:
             break
         cursor = page["data"][-1]["id"]
-    assert [p["id"] for p in seen] == [p["id"] for p in intents if second - 1 <= p["created"] <= second + 1]
+    assert [p["id"] for p in seen] == [p["id"] for p in customers if second - 1 <= p["created"] <= second + 1]
     tied = [p["id"] for p in seen if p["created"] == second]
     assert tied == sorted(tied, reverse=True), "ties are ordered by id, descending"
 
