@@ -251,35 +251,23 @@ class BillingObjects:
 def with_lines(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
     """`invoice` with `lines` as its lines and the amounts that follow from them."""
     total = sum(line["amount"] for line in lines)
-    newest_first = sorted(lines, key=line_key, reverse=True)  # the order /v1/invoices/{id}/lines lists them in
-    served = [{k: v for k, v in line.items() if k != "invoice"} for line in newest_first[:LINES_EMBEDDED]]
-    paid = invoice["amount_paid"]
     return {
         **invoice,
-        "lines": {
-            "object": "list",
-            "data": served,
-            "has_more": len(lines) > LINES_EMBEDDED,
-            "total_count": len(lines),
-            "url": f"/v1/invoices/{invoice['id']}/lines",
-        },
+        "lines": first_page_of_lines(lines, "invoice", f"/v1/invoices/{invoice['id']}/lines"),
         "subtotal": total,
         "subtotal_excluding_tax": total,
         "total": total,
         "total_excluding_tax": total,
         "amount_due": total,
-        "amount_remaining": 0 if invoice["status"] in ("paid", "void") else total - paid,
+        "amount_remaining": 0 if invoice["status"] in ("paid", "void") else total - invoice["amount_paid"],
     }
 
 
 def with_credited_lines(credit_note: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
     total = sum(line["amount"] for line in lines)
-    newest_first = sorted(lines, key=line_key, reverse=True)
-    served = [{k: v for k, v in line.items() if k != "credit_note"} for line in newest_first[:LINES_EMBEDDED]]
-    listed = {"object": "list", "data": served, "has_more": len(lines) > LINES_EMBEDDED, "total_count": len(lines)}
     return {
         **credit_note,
-        "lines": {**listed, "url": f"/v1/credit_notes/{credit_note['id']}/lines"},
+        "lines": first_page_of_lines(lines, "credit_note", f"/v1/credit_notes/{credit_note['id']}/lines"),
         "amount": total,
         "subtotal": total,
         "subtotal_excluding_tax": total,
@@ -287,6 +275,14 @@ def with_credited_lines(credit_note: dict[str, Any], lines: list[dict[str, Any]]
         "total_excluding_tax": total,
         "out_of_band_amount": total,
     }
+
+
+def first_page_of_lines(lines: list[dict[str, Any]], parent_field: str, url: str) -> dict[str, Any]:
+    """The list a parent embeds: the first page of its `url`, without the parent field the sandbox keeps for its
+    index (Stripe's lines do not name their parent)."""
+    newest_first = sorted(lines, key=line_key, reverse=True)
+    served = [{k: v for k, v in line.items() if k != parent_field} for line in newest_first[:LINES_EMBEDDED]]
+    return {"object": "list", "data": served, "has_more": len(lines) > LINES_EMBEDDED, "total_count": len(lines), "url": url}
 
 
 def line_key(line: dict[str, Any]) -> tuple:
