@@ -2,19 +2,20 @@
 
 It never asks for /v1/account, which Stripe refuses to every restricted key whatever it was granted: the first probe
 (events) proves the key and the account. Requests are built from the manifest (base URL, headers, each stream's path,
-parameters and parent), so the check probes exactly what a sync will ask for, with limit=1 and all tables in parallel.
+parameters and parent), so the check probes exactly what a sync will ask for, one row (or a parent's page) of each
+table, in parallel.
 """
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import requests
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
-from source_stripe.children import path_of_one_parent
+from source_stripe.children import ParentStep, path_of_one_parent
 from source_stripe.client import EVENTS_PERMISSION, StripeClient
 from source_stripe.components import parsed_body
 from source_stripe.config import key_mode
@@ -22,6 +23,9 @@ from source_stripe.transport import StripeRefused, TableRequests
 from source_stripe.tables import TableEntry, by_name, tables_of
 
 PROBES_AT_ONCE = 8
+# The parent of a table whose entry lets only some parents have rows (`when`) is probed for a page, so that the
+# table's probe goes through a parent that may have some (Stripe refuses a manual payout's balance transactions).
+PARENT_PROBE_PAGE = 100
 # Retries of one probe, with the sync's backoff: a check answers within seconds when Stripe keeps failing.
 PROBE_RETRIES = 3
 
@@ -29,7 +33,7 @@ PROBE_RETRIES = 3
 @dataclass
 class ProbeResult:
     status: str  # readable | forbidden | empty | unverified | refused (the key or account, not the table)
-    first_record: Optional[Mapping[str, Any]] = None
+    rows: Sequence[Mapping[str, Any]] = ()
     detail: str = ""
     response: Optional[requests.Response] = None
 
@@ -73,30 +77,39 @@ class ConnectionCheck:
     def _probe_tables(self) -> Dict[str, ProbeResult]:
         results: Dict[str, ProbeResult] = {}
         pending = list(self._tables)
+        choosing = {table.parent.table for table in self._tables if table.parent and table.parent.when}
         with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
             while pending:
                 ready = [table for table in pending if table.parent is None or table.parent.table in results]
                 pending = [table for table in pending if table not in ready]
-                outcomes = pool.map(lambda table: self._probe_table(table, results), ready)
+                limits = [PARENT_PROBE_PAGE if table.name in choosing else 1 for table in ready]
+                outcomes = pool.map(lambda table, limit: self._probe_table(table, results, limit), ready, limits)
                 results.update({table.name: outcome for table, outcome in zip(ready, outcomes)})
         return results
 
-    def _probe_table(self, table: TableEntry, results: Mapping[str, ProbeResult]) -> ProbeResult:
-        """The table's first row, asked as a sync asks for its rows: a child table's through its parent's first row."""
-        params = {"limit": 1, **table.request_parameters}
-        path = table.path
+    def _probe_table(self, table: TableEntry, results: Mapping[str, ProbeResult], limit: int) -> ProbeResult:
+        """The table's first rows, asked as a sync asks for its rows: a child table's through the newest parent that
+        may have some."""
+        params = {"limit": limit, **table.request_parameters}
+        path, ruled_out = table.path, False
         if table.parent:
             parent_table = table.parent.table
             parent = results[parent_table]
             if parent.status != "readable":
                 return ProbeResult("unverified", detail=f"it is read through {parent_table}, which could not be read")
-            if parent.first_record is None:
+            if not parent.rows:
                 return ProbeResult("unverified", detail=f"there are no {parent_table} yet to read it through")
+            step = ParentStep(table, http=None)
+            # Without a parent that may have rows, the newest one still shows whether the key may read the table.
+            through = next((row for row in parent.rows if step.may_have_rows(row)), parent.rows[0])
+            ruled_out = not step.may_have_rows(through)
             if table.lists_one_parent_in_path:
-                path = path_of_one_parent(table, parent.first_record)
+                path = path_of_one_parent(table, through)
             else:
-                params[table.parent.key] = parent.first_record["id"]
+                params[table.parent.key] = through["id"]
         result = self._ask(self._client.lists(table, PROBE_RETRIES), path, params)
+        if ruled_out and result.response is not None and result.response.status_code == 400:
+            return ProbeResult("unverified", detail=f"none of the newest {table.parent.table} can have any to read it through")
         if result.response is None:
             return ProbeResult("unverified", detail=f"Stripe could not be reached ({result.detail})")
         # Stripe failing on one table leaves that table unverified; a bad key or account fails the whole check.
@@ -118,7 +131,7 @@ class ConnectionCheck:
         if ignored_because:  # an answer the table's error handler says means no rows
             return ProbeResult("empty", response=response, detail=ignored_because)
         data = parsed_body(response)["data"]
-        return ProbeResult("readable", response=response, first_record=data[0] if data else None)
+        return ProbeResult("readable", response=response, rows=data)
 
     def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
         probes = by_name(self._tables)

@@ -154,7 +154,13 @@ class ObjectGone(_DeferringErrorHandler):
         if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 404:
             return None
         body = parsed_body(response_or_exception)
-        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(body, dict):  # cut off or not JSON: whether the object is gone cannot be told yet
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=f"Stripe's 404 for {self._stream} arrived unreadable (truncated or not JSON); asking again.",
+            )
+        error = body.get("error")
         if not isinstance(error, dict) or error.get("code") != "resource_missing":
             return None
         return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=f"{self._stream}: the object no longer exists")
@@ -177,11 +183,14 @@ class JitteredExponentialBackoff(BackoffStrategy):
 def retry_reason(response_or_exception: ResponseOrException) -> str:
     """Why a request is retried, in words: Stripe's status and message, or what went wrong on the wire."""
     if isinstance(response_or_exception, requests.Response):
+        unreadable = f"Stripe answered {response_or_exception.status_code} with a body cut off or not in Stripe's shape"
         if response_or_exception.ok:
-            return f"Stripe answered {response_or_exception.status_code} with a body cut off or not in Stripe's shape"
+            return unreadable
         try:
             message = orjson.loads(response_or_exception.content)["error"]["message"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except orjson.JSONDecodeError:
+            return unreadable
+        except (KeyError, TypeError):
             message = None
         return f"Stripe answered {response_or_exception.status_code}" + (f" ({message})" if message else "")
     if isinstance(response_or_exception, requests.exceptions.Timeout):

@@ -279,9 +279,16 @@ def _write_endpoints(sources: dict[str, Source], out_root: Path) -> list[Path]:
 def _references(sources: dict[str, Source]) -> list[tuple[str, str, str]]:
     """(table, column, referenced table) for every field that holds the id of another of the tables."""
     components = stream_components(sources)
-    table_of = {component: stream for stream, (component, _) in components.items()}
+    parents = {table.name: table.parent for table in manifest_tables()}
+    # An object's table is the one listing all of them; a child table of the same object (a payout's balance
+    # transactions) holds some of its rows again, so its rows reference that table's by id.
+    top_level_last = sorted(components.items(), key=lambda item: parents[item[0]] is None)
+    table_of = {component: stream for stream, (component, _) in top_level_last}
     found = []
     for stream, (component, which) in components.items():
+        if table_of.get(component, stream) != stream:
+            found.append((stream, "id", table_of[component]))
+            continue
         for column, node in sources[which].components[component]["properties"].items():
             expandable = [n for n in (node, *node.get("anyOf", [])) if "x-expansionResources" in n]
             targets = [
@@ -397,8 +404,10 @@ def _shown_columns(table: str, schema: dict, references: list[tuple[str, str, st
     """(name, type, role) of the columns the picture shows: the key, the references, then creation time and cursor."""
     referencing = [column for source, column, _ in references if source == table]
     created = next(entry.created_field for entry in manifest_tables() if entry.name == table)
-    names = ["id", *referencing, *(name for name in (created, "observed_at") if name in schema["properties"])]
-    role = {"id": "PK", "observed_at": "cursor", **{column: "FK" for column in referencing}}
+    # A column referencing several tables (a balance transaction's source) is shown once.
+    names = dict.fromkeys(["id", *referencing, *(name for name in (created, "observed_at") if name in schema["properties"])])
+    role = {"observed_at": "cursor", **{column: "FK" for column in referencing}}
+    role["id"] = "PK FK" if "id" in referencing else "PK"
     return [(name, _column_type(schema["properties"][name]), role.get(name, "")) for name in names]
 
 
@@ -503,7 +512,7 @@ def erd_svg(schemas: dict[str, dict], references: list[tuple[str, str, str]]) ->
         )
         for index, (name, kind, role) in enumerate(box["rows"]):
             baseline = y0 + ROW * (index + 2) - 2
-            weight = ' font-weight="bold"' if role == "PK" else ""
+            weight = ' font-weight="bold"' if role.startswith("PK") else ""
             out.append(f'<text x="{x0 + PAD:.1f}" y="{baseline:.1f}"{weight} fill="#1a1a1a">{escape(name)}</text>')
             out.append(
                 f'<text x="{x0 + w - PAD:.1f}" y="{baseline:.1f}" text-anchor="end" fill="#777777">'

@@ -8,8 +8,11 @@ from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, config, embedded_list, missing_permission, run, stripe_error, stripe_object
 
 TOP_LEVEL = [table for table in manifest_tables() if table.is_top_level]
-SUBSCRIPTION = stripe_object("subscription", id="sub_probe", items=embedded_list([stripe_object("subscription_item", id="si_probe")]))
+METERED = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
+SUBSCRIPTION = stripe_object("subscription", id="sub_probe", items=embedded_list([stripe_object("subscription_item", id="si_probe", price=METERED)]))
 SETUP_INTENT = stripe_object("setup_intent", id="seti_probe", latest_attempt="setatt_probe")
+# Tables whose children only some rows may have: check asks them for a page to choose from.
+CHOSEN_FROM = {table.parent.table for table in manifest_tables() if table.parent and table.parent.when}
 
 
 def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
@@ -22,12 +25,13 @@ def serve_probes(stripe, forbidden=(), events=True, orders_api=True):
             path = path_of_one_parent(table, first_record[table.parent.table])
         elif table.parent:
             query[table.parent.key] = first_record[table.parent.table]["id"]
+        limit = 100 if table.name in CHOSEN_FROM else 1
         if table.name in forbidden:
-            stripe.answers_error(path, 403, missing_permission(table.permission_id), limit=1, **query)
+            stripe.answers_error(path, 403, missing_permission(table.permission_id), limit=limit, **query)
         elif table.name == "order_returns" and not orders_api:
-            stripe.answers_error(path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=1)
+            stripe.answers_error(path, 404, "Unrecognized request URL (GET: /v1/order_returns).", limit=limit)
         else:
-            stripe.serves_list(path, [first_record[table.name]], page_size=1, **query)
+            stripe.serves_list(path, [first_record[table.name]], page_size=limit, **query)
     if events:
         stripe.serves_list("events", [], page_size=1)
     else:
@@ -103,9 +107,34 @@ def test_check_probes_child_tables_through_a_parent_record(stripe):
 
     check(config())
 
-    assert [request.qs for request in stripe.requests_to("subscription_items")] == [{"limit": ["1"], "subscription": ["sub_probe"]}]
+    assert [request.qs for request in stripe.requests_to("subscription_items")] == [{"limit": ["100"], "subscription": ["sub_probe"]}]
     assert [request.qs for request in stripe.requests_to("setup_attempts")] == [{"limit": ["1"], "setup_intent": ["seti_probe"]}]
     assert len(stripe.requests_to("subscription_items/si_probe/usage_record_summaries")) == 1
+
+
+def test_check_reads_a_payouts_transactions_through_the_newest_payout_that_may_have_some(stripe):
+    serve_probes(stripe)
+    manual = stripe_object("payout", id="po_manual", automatic=False, reconciliation_status="not_applicable")
+    reconciled = stripe_object("payout", id="po_reconciled", automatic=True, reconciliation_status="completed")
+    stripe.serves_list("payouts", [manual, reconciled], page_size=100)
+    stripe.serves_list("balance_transactions", [stripe_object("balance_transaction")], page_size=1, payout="po_reconciled")
+
+    status = check(config())
+
+    assert status.message.startswith(f"The key can read {len(ALL_STREAMS)} of {len(ALL_STREAMS)} tables")
+    assert [request.qs.get("payout") for request in stripe.requests_to("balance_transactions")] == [None, ["po_reconciled"]]
+
+
+def test_check_leaves_a_child_table_unverified_when_stripe_refuses_the_only_parents_it_could_ask_through(stripe):
+    serve_probes(stripe)
+    stripe.serves_list("payouts", [stripe_object("payout", id="po_manual", automatic=False)], page_size=100)
+    refusal = "Balance transaction history can only be filtered on automatic transfers, not manual."
+    stripe.answers_error("balance_transactions", 400, refusal, limit=1, payout="po_manual")
+
+    status = check(config())
+
+    assert status.status == Status.SUCCEEDED
+    assert "payout_balance_transactions: not verified, none of the newest payouts can have any to read it through" in status.message
 
 
 def test_check_fails_when_the_key_can_read_no_table(stripe):

@@ -368,6 +368,20 @@ def test_an_object_gone_when_its_event_sends_for_it_again_arrives_deleted_with_t
     assert [(r["id"], r["invoice"], r["is_deleted"]) for r in records_of(output, "invoice_line_items")] == [("il_gone", "in_gone", True)]
 
 
+def test_a_404_that_arrives_unreadable_is_asked_again_before_the_object_counts_as_gone(stripe):
+    draft = stripe_object("invoice", id="in_gone", status="draft", lines=embedded_list([]))
+    stripe.lists("invoices", [], NOW)
+    stripe.lists("events", [event("invoice.updated", draft, NOW - 100, "2020-08-27")], NOW)
+    gone = stripe_error(404, "No such invoice: 'in_gone'", "resource_missing")
+    stripe.answers("invoices/in_gone", [{"status_code": 404, "text": '{"error": {"code": "reso'}, gone])
+
+    output = read_incrementally(config(), "invoices", state={"invoices": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert error_messages(output) == []
+    assert len(stripe.requests_to("invoices/in_gone")) == 2
+    assert [(r["id"], r["is_deleted"]) for r in records_of(output, "invoices")] == [("in_gone", True)]
+
+
 def test_the_usage_of_an_item_deleted_since_an_event_named_it_is_no_rows_rather_than_a_failure(stripe):
     metered_price = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
     before = stripe_object("subscription", id="sub_1", items=embedded_list([stripe_object("subscription_item", id="si_gone", price=metered_price)]))
@@ -619,7 +633,7 @@ def test_a_malformed_state_is_a_config_error_that_names_the_stream(serve, broken
 def test_state_for_a_table_this_connector_does_not_have_is_ignored_with_a_warning(serve):
     serve()
 
-    output = read_incrementally(config(), "customers", state={"balance_transactions": {"created": NOW - DAY}})
+    output = read_incrementally(config(), "customers", state={"a_table_it_never_had": {"created": NOW - DAY}})
 
     assert error_messages(output) == []
-    assert any("'balance_transactions'" in warning and "ignored" in warning for warning in warnings_of(output))
+    assert any("'a_table_it_never_had'" in warning and "ignored" in warning for warning in warnings_of(output))

@@ -163,6 +163,8 @@ def test_every_table_syncs_together(stripe):
         "subscriptions", [stripe_object("subscription", items=embedded_list(objects("subscription_item", 1, "si")))], status="all"
     )
     stripe.serves_list("setup_attempts", objects("setup_attempt", 1, "setatt"), setup_intent="seti_0000")
+    for payout in ("payout_0000", "payout_0001"):  # automatic and reconciled, as Stripe's example is
+        stripe.serves_list("balance_transactions", objects("balance_transaction", 1, f"txn_{payout}"), payout=payout)
 
     output = read(config())
 
@@ -176,6 +178,7 @@ def test_every_table_syncs_together(stripe):
     assert {message.record.stream for message in output.records} == {table.name for table in TOP_LEVEL_TABLES} | {
         "subscription_items",
         "setup_attempts",
+        "payout_balance_transactions",
     } | embedded_in_examples
 
 
@@ -188,6 +191,22 @@ def test_setup_intents_pages_without_any_attempt_do_not_end_the_listing_of_paren
     output = read(config(), "setup_attempts")
 
     assert ids_of(output, "setup_attempts") == ["setatt_0000"]
+
+
+def test_only_automatic_payouts_whose_reconciliation_completed_are_asked_for_their_transactions(stripe):
+    reconciled = stripe_object("payout", id="po_reconciled", created=3, automatic=True, reconciliation_status="completed")
+    reconciling = stripe_object("payout", id="po_reconciling", created=2, automatic=True, reconciliation_status="in_progress")
+    manual = stripe_object("payout", id="po_manual", created=1, automatic=False, reconciliation_status="not_applicable")
+    stripe.serves_list("payouts", [reconciled, reconciling, manual])
+    paid_out = stripe.serves_list("balance_transactions", objects("balance_transaction", 2, "txn"), payout="po_reconciled")
+
+    output = read(config(), "payout_balance_transactions")
+
+    assert error_messages(output) == []
+    assert [matcher.call_count for matcher in paid_out] == [1]
+    assert len(stripe.requests_to("balance_transactions")) == 1, "Stripe refuses a manual payout's; a reconciling one's is partial"
+    rows = records_of(output, "payout_balance_transactions")
+    assert [(row["id"], row["payout"]) for row in rows] == [("txn_0000", "po_reconciled"), ("txn_0001", "po_reconciled")]
 
 
 def test_metered_items_beyond_a_subscriptions_embedded_page_get_their_usage_summaries(stripe):

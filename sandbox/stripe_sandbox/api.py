@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import keys as keys_module
-from .spec import EVENT_WINDOW, TABLE_OBJECTS, Endpoint
+from .spec import EVENT_WINDOW, FILTERED_TABLES, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
 from .dataset import Dataset
 from .store import PARENT_TABLES, page
@@ -253,12 +253,17 @@ class StripeApi:
 
     def _list(self, dataset: Dataset, endpoint: Endpoint, path: str, args: tuple[str, ...], query: Query):
         table = dataset.tables[endpoint.table]
+        filtered = [FILTERED_TABLES[key] for key in ((table.name, name) for name in query.plain) if key in FILTERED_TABLES]
+        if filtered:
+            table = dataset.tables[filtered[0]]
         parent = None
         if table.parent_field:
             parent_table = PARENT_TABLES[table.parent_field]
             parent = args[0] if args else query.plain[table.parent_field]
             if parent not in dataset.tables[parent_table].objects:
                 raise _missing(TABLE_OBJECTS[parent_table], parent, table.parent_field)
+            if parent_table == "payouts" and not dataset.tables[parent_table].objects[parent]["automatic"]:
+                raise _invalid("Balance transaction history can only be filtered on automatic transfers, not manual.", "payout")
         accept = self._filters(endpoint, query, skip=table.parent_field)
         data, has_more = self._page(dataset, table, table.keys(parent), query, accept, floor=None)
         if table.parent_field and table.parent_field not in self.state.spec.examples[TABLE_OBJECTS[table.name]]:

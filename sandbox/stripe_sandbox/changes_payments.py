@@ -27,6 +27,8 @@ class PaymentChanges:
         charge = self.factory.charge(created, pi, CHARGE_STATUSES[pi["status"]])
         self.tables["charges"].put(charge)
         self._emit(now, f"charge.{charge['status']}", charge)
+        if charge["balance_transaction"]:
+            self.ledger.charged(charge, now)
 
     def _revise_payment_intents(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
         """Confirming an intent makes a charge (its latest); succeeding receives the amount, captured or not."""
@@ -57,9 +59,12 @@ class PaymentChanges:
         charge = self.tables["charges"].objects[charge_id]
         previous = {name: charge.get(name) for name in fields}
         changed = {**charge, **fields}
-        if changed["captured"] and not changed["balance_transaction"]:
+        captured_now = changed["captured"] and not changed["balance_transaction"]
+        if captured_now:
             changed["balance_transaction"] = self.factory.new_id("balance_transaction")
         self.tables["charges"].put(changed)
+        if captured_now:
+            self.ledger.charged(changed, now)
         self._emit(now, event_type, changed, previous if event_type == "charge.updated" else None)
         return changed
 
@@ -69,6 +74,8 @@ class PaymentChanges:
         charge["customer"] = fields.pop("customer", None) or self._pick("customers", None)["id"]
         obj = self._finish_new("charges", charge, fields)
         self._emit(now, f"charge.{obj['status']}", obj)
+        if obj["balance_transaction"]:
+            self.ledger.charged(obj, now)
         return obj
 
     def _updated_charges(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
@@ -85,6 +92,10 @@ class PaymentChanges:
         if not 0 < amount <= refundable(pi):
             raise AdminError(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({refundable(pi)})")
         refund = self.factory.refund(created, pi, amount, fields.get("status", "succeeded"))
+        if refund["balance_transaction"]:
+            self.ledger.refunded(refund, now)
+        if refund["status"] == "failed":
+            refund["failure_balance_transaction"] = self.ledger.refund_failed(refund, now)["id"]
         obj = self._finish_new("refunds", refund, fields)
         self._emit(now, "refund.created", obj)
         charge = charges[pi["latest_charge"]]
@@ -95,7 +106,10 @@ class PaymentChanges:
     def _new_disputes(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
         pi = self._succeeded_intent(fields)
         status = fields.get("status", "needs_response")
-        obj = self._finish_new("disputes", self.factory.dispute(created, pi, status), fields)
+        dispute = self.factory.dispute(created, pi, status)
+        if not status.startswith("warning"):
+            dispute["balance_transactions"] = [self.ledger.dispute_withdrew(dispute, now)]
+        obj = self._finish_new("disputes", dispute, fields)
         self._emit(now, "charge.dispute.created", obj)
         if not status.startswith("warning"):
             self._emit(now, "charge.dispute.funds_withdrawn", obj)
@@ -125,6 +139,13 @@ class PaymentChanges:
     def _updated_refunds(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         self._emit(now, "refund.updated", new, previous)
         self._emit(now, "charge.refund.updated", new, previous)
+
+    def _revise_disputes(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        """A dispute won gives back what it withdrew, the fee included."""
+        if fields.get("status") == "won" and current["status"] != "won" and current["balance_transactions"]:
+            reinstated = self.ledger.dispute_reinstated(current, now)
+            return {**fields, "balance_transactions": [*current["balance_transactions"], reinstated]}
+        return fields
 
     def _updated_disputes(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         if old["status"] != new["status"] and new["status"] in CLOSED_DISPUTE_STATUSES:

@@ -11,6 +11,7 @@ from .factory import Factory
 from .history_billing import BillingHistory
 from .history_catalog import CatalogHistory
 from .history_payments import PaymentHistory
+from .ledger import Ledger
 from .realism import DAY
 from .spec import EVENT_WINDOW, TABLES, Spec
 
@@ -23,6 +24,7 @@ class Generated:
     tables: dict[str, list[dict[str, Any]]]
     events: list[dict[str, Any]]
     deleted: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    ledger: Ledger | None = None  # the balance as generation left it, run on by the dataset
 
 
 class _Moments:
@@ -50,21 +52,21 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory):
     """Builds one dataset (an account in one mode): objects in their final state plus the events of
     the last 30 days, each event holding the object as it was then, consistent with the final state."""
 
-    # Share of `size` per top-level table; the child tables (items, usage summaries, refunds,
-    # disputes, setup attempts) follow from their parents and make up the remainder.
+    # Share of `size` per top-level table; the child tables (items, usage summaries, refunds, disputes, setup
+    # attempts, invoices, balance transactions, payouts) follow from them and make up the remainder.
     SHARES = {
-        "customers": 0.08,
-        "products": 0.025,
-        "shipping_rates": 0.01,
-        "subscriptions": 0.03,
-        "payment_intents": 0.06,
-        "legacy_charges": 0.02,
-        "setup_intents": 0.05,
-        "order_returns": 0.005,
-        "one_off_invoices": 0.01,
-        "pending_invoice_items": 0.005,
-        "tax_rates": 0.003,
-        "coupons": 0.005,
+        "customers": 0.0585,
+        "products": 0.018,
+        "shipping_rates": 0.0072,
+        "subscriptions": 0.0216,
+        "payment_intents": 0.0432,
+        "legacy_charges": 0.0144,
+        "setup_intents": 0.036,
+        "order_returns": 0.0036,
+        "one_off_invoices": 0.0072,
+        "pending_invoice_items": 0.0036,
+        "tax_rates": 0.00225,
+        "coupons": 0.0036,
     }
 
     def __init__(self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int):
@@ -75,6 +77,14 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory):
         self.tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
         self.deleted: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in TABLES}
         self.events: list[dict[str, Any]] = []
+        # The ledger's objects change as it runs up to now; they join the tables at the end.
+        self.balance: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in TABLES}
+        self.ledger = Ledger(self.factory, self.rng)
+        self.ledger.bind(
+            get=lambda table, object_id: self.balance[table][object_id],
+            put=lambda table, obj: self.balance[table].__setitem__(obj["id"], obj),
+            emit=self.emit,
+        )
 
     def moments(self) -> _Moments:
         return _Moments(self.rng, self.now)
@@ -141,4 +151,7 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory):
         self.one_off_billing()
         self.setup_intents()
         self.order_returns()
-        return Generated(tables=self.tables, events=self.events, deleted=self.deleted)
+        self.ledger.advance(self.now)
+        for name, objects in self.balance.items():
+            self.tables[name].extend(objects.values())
+        return Generated(tables=self.tables, events=self.events, deleted=self.deleted, ledger=self.ledger)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .changes_balance import BalanceChanges
 from .changes_billing import BillingChanges
 from .changes_catalog import CatalogChanges
 from .changes_payments import PaymentChanges
@@ -19,7 +20,7 @@ from .spec import TABLE_OBJECTS
 from .store import AdminError, EventLog, Table
 
 
-class Dataset(CatalogChanges, PaymentChanges, BillingChanges):
+class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges):
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
     def __init__(
@@ -41,6 +42,17 @@ class Dataset(CatalogChanges, PaymentChanges, BillingChanges):
                 factory.claim_id(object_id)
         for event_id in self.events.objects:
             factory.claim_id(event_id)
+        self.ledger = generated.ledger
+        self.ledger.bind(
+            get=lambda table, object_id: self.tables[table].objects[object_id],
+            put=lambda table, obj: self.tables[table].put(obj),
+            emit=self._emit,
+        )
+
+    def advance(self, now: int) -> None:
+        """What Stripe does as time passes: balance transactions become available, payouts go out and arrive."""
+        with self.lock:
+            self.ledger.advance(now)
 
     def _emit(self, now: int, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
         longest = self._event_delay()

@@ -14,6 +14,7 @@ import random
 from typing import Any
 
 from . import versions
+from .objects_balance import BalanceObjects
 from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
 from .objects_payments import PaymentObjects
@@ -40,6 +41,8 @@ ID_FORMATS = {
     "charge": ("ch_", 24),
     "payment_method": ("pm_", 24),
     "balance_transaction": ("txn_", 24),
+    "payout": ("po_", 24),
+    "bank_account": ("ba_", 24),
     "invoice": ("in_", 24),
     "line_item": ("il_", 24),
     "invoiceitem": ("ii_", 24),
@@ -56,7 +59,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects, BillingObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):

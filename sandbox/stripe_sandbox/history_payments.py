@@ -124,6 +124,8 @@ class PaymentHistory:
             charge.update(amount_refunded=refunded, refunded=refunded >= charge["amount"])
         self.timeline(charge, created_types, changes)
         self.tables["charges"].append(charge)
+        if charge["balance_transaction"]:
+            self.ledger.charged(charge, charge["created"])
         if charge["captured"] and self.rng.random() < 0.07:
             self._dispute(pi)
 
@@ -135,6 +137,8 @@ class PaymentHistory:
             charge["customer"] = self.customer_before(charge["created"])
             self.timeline(charge, (f"charge.{charge['status']}",))
             self.tables["charges"].append(charge)
+            if charge["balance_transaction"]:
+                self.ledger.charged(charge, charge["created"])
 
     REFUND_STATUSES = (
         ("succeeded", 0.82),
@@ -158,8 +162,13 @@ class PaymentHistory:
             if status in ("succeeded", "failed", "canceled") and rng.random() < 0.3:
                 overwritten = {"status": "pending"}
                 if status == "failed":
-                    overwritten["failure_reason"] = None
+                    overwritten.update(failure_reason=None, failure_balance_transaction=None)
                 changes.append((self.after(created, DAY), ("refund.updated", "charge.refund.updated"), overwritten))
+            if refund["balance_transaction"]:
+                self.ledger.refunded(refund, created)
+            if status == "failed":
+                failed_at = changes[-1][0] if changes else created
+                refund["failure_balance_transaction"] = self.ledger.refund_failed(refund, failed_at)["id"]
             self.timeline(refund, ("refund.created",), changes)
             created = refund["created"]
             self.tables["refunds"].append(refund)
@@ -188,6 +197,9 @@ class PaymentHistory:
         warning = status.startswith("warning")
         opened = "warning_needs_response" if warning else "needs_response"
         fresh_evidence = {**dispute["evidence_details"], "has_evidence": False, "submission_count": 0}
+        # An inquiry (a warning) moves no money; a dispute takes the amount and a fee, and gives both back if won.
+        if not warning:
+            dispute["balance_transactions"] = [self.ledger.dispute_withdrew(dispute, created)]
         changes = []
         if status in ("under_review", "won", "lost", "warning_under_review"):
             review = self.after(created, 5 * DAY)
@@ -195,12 +207,14 @@ class PaymentHistory:
                 (review, ("charge.dispute.updated",), {"status": opened, "evidence_details": fresh_evidence})
             )
             if status in ("won", "lost"):
-                closed = (
-                    ("charge.dispute.closed", "charge.dispute.funds_reinstated")
-                    if status == "won"
-                    else ("charge.dispute.closed",)
-                )
-                changes.append((self.after(review, 20 * DAY), closed, {"status": "under_review"}))
+                closed_at, withdrawn = self.after(review, 20 * DAY), dispute["balance_transactions"]
+                if status == "won":
+                    reinstated = self.ledger.dispute_reinstated(dispute, closed_at)
+                    dispute["balance_transactions"] = [*withdrawn, reinstated]
+                    closed = ("charge.dispute.closed", "charge.dispute.funds_reinstated")
+                else:
+                    closed = ("charge.dispute.closed",)
+                changes.append((closed_at, closed, {"status": "under_review", "balance_transactions": withdrawn}))
         elif status == "warning_closed":
             changes.append((self.after(created, 30 * DAY), ("charge.dispute.closed",), {"status": opened}))
         created_types = (

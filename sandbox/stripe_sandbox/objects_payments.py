@@ -81,7 +81,8 @@ class PaymentObjects:
             currency=payment_intent["currency"],
             status=status,
             reason=rng.choice((None, "requested_by_customer", "requested_by_customer", "duplicate", "fraudulent")),
-            balance_transaction=self.new_id("balance_transaction"),
+            # Money goes back once a refund is made (pending or succeeded); a failed one's comes back after.
+            balance_transaction=self.new_id("balance_transaction") if status in ("succeeded", "pending", "failed") else None,
             metadata={},
         )
         if status == "failed":

@@ -21,7 +21,16 @@ EVENT_WINDOW = 30 * 86_400  # Stripe keeps events for 30 days
 # Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field"}.
 TABLE_FACTS: dict[str, dict[str, str | None]] = json.loads((GENERATED_DIR / "tables.json").read_text())
 TABLE_OBJECTS: dict[str, str] = {name: str(facts["object"]) for name, facts in TABLE_FACTS.items()}
-OBJECT_TABLES = {obj: table for table, obj in TABLE_OBJECTS.items()}
+# An object's table is the one that lists all of them; a child table of the same object (a payout's balance
+# transactions) is that list filtered by its parent: (the table, the filter) -> the child table.
+OBJECT_TABLES = {
+    obj: table for table, obj in sorted(TABLE_OBJECTS.items(), key=lambda item: TABLE_FACTS[item[0]]["parent"] is None)
+}
+FILTERED_TABLES = {
+    (OBJECT_TABLES[obj], str(TABLE_FACTS[table]["parent_field"])): table
+    for table, obj in TABLE_OBJECTS.items()
+    if OBJECT_TABLES[obj] != table
+}
 TABLES = tuple(TABLE_OBJECTS)
 
 

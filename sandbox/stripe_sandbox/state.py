@@ -109,7 +109,9 @@ class SandboxState:
                     self.spec, seed=self.seed, size=account.size, mode=mode, account_id=account_id, now=self.started_at
                 )
                 delay = lambda: self.knobs.event_delay_seconds  # noqa: E731 - the knob may change at any time
-                self._datasets[key] = Dataset(account_id, mode, generator.run(), generator.factory, delay)
+                dataset = Dataset(account_id, mode, generator.run(), generator.factory, delay)
+                dataset.advance(self.now)  # generated as of started_at; the clock may have moved since
+                self._datasets[key] = dataset
             return self._datasets[key]
 
     def set_clock(self, now: int) -> int:
@@ -117,6 +119,8 @@ class SandboxState:
             if now < self.now:
                 raise ValueError(f"the clock only moves forward (it is {self.now}, asked for {now})")
             self.now = int(now)
+            for dataset in list(self._datasets.values()):
+                dataset.advance(self.now)
             return self.now
 
     def truth(self, account_id: str, mode: str) -> dict[str, list[dict[str, Any]]]:
