@@ -216,6 +216,11 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("update", "payouts", change("create", "payouts", amount=4000)["id"], status="canceled")
     change("update", "payouts", pick("payouts", rule=lambda p: p["automatic"])["id"], metadata={"checked": "yes"})
 
+    # Checkout sessions open without an event (found by listing) and complete with one; the day below expires the
+    # one left open, with an event.
+    change("create", "checkout_sessions", checkout_mode="subscription")
+    change("update", "checkout_sessions", change("create", "checkout_sessions")["id"], status="complete")
+
     tick(sandbox, days_between_changes * DAY)
 
     # Subscriptions and their items; each change to an item rewrites (and sends an event for) its subscription.
@@ -392,6 +397,8 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "credit_notes", recent["credit_notes"]["id"], memo="Changed")
     change("create", "payouts", amount=3000)
     change("update", "payouts", recent["payouts"]["id"], metadata={"purpose": "rent"})
+    change("create", "checkout_sessions")
+    change("update", "checkout_sessions", change("create", "checkout_sessions")["id"], status="complete")
     # Usage of any running subscription is re-read every sync, however old the subscription.
     truth = sandbox.truth(mode="live")
     summarized = {u["subscription_item"] for u in truth["usage_record_summaries"]}

@@ -192,8 +192,8 @@ class StripeHttp:
         except StripeRefused as error:
             if error.status_code != 403:
                 raise
-            # Without events the time only bounds the `created` slices, where the local clock is close enough.
-            return int(time.time()), False
+            # The refusal still carries Stripe's time (the local clock may be off, or a test's Stripe elsewhere in time).
+            return (observed_at(error.response) + 1) // 1000 if error.response is not None else int(time.time()), False
         return (observed_at(response) + 1) // 1000, True
 
 

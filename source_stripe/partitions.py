@@ -178,8 +178,8 @@ class PartitionPlan:
         running subscriptions' usage was read (None: no further than before)."""
         with self._changed:
             self._done.add(id(partition))
-            # Without events, slices are cut by the local clock, which may run ahead of Stripe's: a slice has read
-            # no further than Stripe's time when it was read.
+            # Without events, slices may be cut by the local clock (when Stripe's refusal carried no time), which may
+            # run ahead of Stripe's: a slice has read no further than Stripe's time when it was read.
             read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
             chain = sorted(self.slices, key=lambda s: s.start)
             created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)

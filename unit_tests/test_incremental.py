@@ -567,6 +567,18 @@ def test_without_events_permission_new_and_lookback_objects_are_read_and_the_use
     assert error_messages(output) == []
 
 
+def test_without_events_permission_the_sync_keeps_to_stripes_time_which_its_refusal_gives(stripe, requests_mock):
+    stripe.lists("subscriptions", [], NOW)
+    refusal = stripe_error(403, missing_permission("rak_event_read"), Date=formatdate(NOW, usegmt=True))
+    requests_mock.get(stripe.url("events", limit=1), **refusal)
+
+    output = read_incrementally(config(), "usage_record_summaries", state={"usage_record_summaries": {"created": NOW - DAY}})
+
+    assert error_messages(output) == []
+    assert final_state(output, "usage_record_summaries")["running_usage"] == NOW, "not this machine's clock"
+    assert final_state(output, "usage_record_summaries")["created"] <= NOW
+
+
 @pytest.mark.parametrize(
     "earlier_state, expected_created_from, expected_events_from",
     [

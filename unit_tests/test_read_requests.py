@@ -165,6 +165,8 @@ def test_every_table_syncs_together(stripe):
     stripe.serves_list("setup_attempts", objects("setup_attempt", 1, "setatt"), setup_intent="seti_0000")
     for payout in ("payout_0000", "payout_0001"):  # automatic and reconciled, as Stripe's example is
         stripe.serves_list("balance_transactions", objects("balance_transaction", 1, f"txn_{payout}"), payout=payout)
+    for session in ("checkout.session_0000", "checkout.session_0001"):  # selling, as Stripe's example is
+        stripe.serves_list(f"checkout/sessions/{session}/line_items", objects("item", 1, f"li_{session}"))
 
     output = read(config())
 
@@ -179,6 +181,7 @@ def test_every_table_syncs_together(stripe):
         "subscription_items",
         "setup_attempts",
         "payout_balance_transactions",
+        "checkout_sessions_line_items",
     } | embedded_in_examples
 
 

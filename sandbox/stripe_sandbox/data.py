@@ -10,6 +10,7 @@ from typing import Any
 from .factory import Factory
 from .history_billing import BillingHistory
 from .history_catalog import CatalogHistory
+from .history_checkout import CheckoutHistory
 from .history_payments import PaymentHistory
 from .ledger import Ledger
 from .realism import DAY
@@ -48,25 +49,26 @@ class _Moments:
         return self._last
 
 
-class Generator(CatalogHistory, PaymentHistory, BillingHistory):
+class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory):
     """Builds one dataset (an account in one mode): objects in their final state plus the events of
     the last 30 days, each event holding the object as it was then, consistent with the final state."""
 
     # Share of `size` per top-level table; the child tables (items, usage summaries, refunds, disputes, setup
     # attempts, invoices, balance transactions, payouts) follow from them and make up the remainder.
     SHARES = {
-        "customers": 0.0585,
-        "products": 0.018,
-        "shipping_rates": 0.0072,
-        "subscriptions": 0.0216,
-        "payment_intents": 0.0432,
-        "legacy_charges": 0.0144,
-        "setup_intents": 0.036,
-        "order_returns": 0.0036,
-        "one_off_invoices": 0.0072,
-        "pending_invoice_items": 0.0036,
-        "tax_rates": 0.00225,
-        "coupons": 0.0036,
+        "customers": 0.045,
+        "products": 0.0153,
+        "shipping_rates": 0.00612,
+        "subscriptions": 0.024,
+        "payment_intents": 0.032,
+        "legacy_charges": 0.0122,
+        "setup_intents": 0.0306,
+        "order_returns": 0.00306,
+        "one_off_invoices": 0.00612,
+        "pending_invoice_items": 0.00306,
+        "tax_rates": 0.00191,
+        "coupons": 0.00306,
+        "checkout_sessions": 0.0102,
     }
 
     def __init__(self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int):
@@ -150,6 +152,7 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory):
         self.legacy_charges()
         self.one_off_billing()
         self.setup_intents()
+        self.checkout_sessions()
         self.order_returns()
         self.ledger.advance(self.now)
         for name, objects in self.balance.items():

@@ -13,6 +13,7 @@ from typing import Any
 from .changes_balance import BalanceChanges
 from .changes_billing import BillingChanges
 from .changes_catalog import CatalogChanges
+from .changes_checkout import CheckoutChanges
 from .changes_payments import PaymentChanges
 from .data import Generated
 from .factory import Factory
@@ -20,7 +21,7 @@ from .spec import TABLE_OBJECTS
 from .store import AdminError, EventLog, Table
 
 
-class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges):
+class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, CheckoutChanges):
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
     def __init__(
@@ -50,9 +51,11 @@ class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges):
         )
 
     def advance(self, now: int) -> None:
-        """What Stripe does as time passes: balance transactions become available, payouts go out and arrive."""
+        """What Stripe does as time passes: balance transactions become available, payouts go out and arrive, and
+        checkout sessions expire."""
         with self.lock:
             self.ledger.advance(now)
+            self._expire_checkout_sessions(now)
 
     def _emit(self, now: int, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
         longest = self._event_delay()

@@ -17,6 +17,7 @@ from . import versions
 from .objects_balance import BalanceObjects
 from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
+from .objects_checkout import CheckoutObjects
 from .objects_payments import PaymentObjects
 from .realism import ALNUM
 from .spec import Spec
@@ -43,6 +44,8 @@ ID_FORMATS = {
     "balance_transaction": ("txn_", 24),
     "payout": ("po_", 24),
     "bank_account": ("ba_", 24),
+    "item": ("li_", 24),
+    "checkout.session": ("cs_", 63),  # cs_live_ or cs_test_ and 58 more (see Factory.checkout_session_id)
     "invoice": ("in_", 24),
     "line_item": ("il_", 24),
     "invoiceitem": ("ii_", 24),
@@ -59,7 +62,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):

@@ -33,13 +33,13 @@ class AdminError(Exception):
 def sort_key(obj: dict[str, Any]) -> Key:
     """Lists are newest first by `created`, ties by id. Objects without `created` are ordered by what stands for it:
     invoice items by `date` (what their list's `created` filter compares), usage summaries by their period; the lines
-    of an invoice or a credit note by id."""
+    of an invoice, a credit note or a checkout session by id."""
     kind = obj["object"]
     if kind == "usage_record_summary":
         return (obj["period"]["start"], obj["id"])
     if kind == "invoiceitem":
         return (obj["date"], obj["id"])
-    if kind in ("line_item", "credit_note_line_item"):
+    if kind in ("line_item", "credit_note_line_item", "item"):
         return line_key(obj)
     return (obj["created"], obj["id"])
 

@@ -75,7 +75,7 @@ def shared() -> Iterator[Sandbox]:
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """For tests that change data; they look at a change's events at once, before Stripe's usual delay."""
-    with Sandbox(seed=7, size=400, rate_limit_test=0, rate_limit_live=0, event_delay_seconds=0) as sb:
+    with Sandbox(seed=7, size=600, rate_limit_test=0, rate_limit_live=0, event_delay_seconds=0) as sb:
         yield sb
 
 

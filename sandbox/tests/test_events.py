@@ -112,11 +112,12 @@ def test_events_of_one_second_are_listed_oldest_first_not_as_they_happened(sandb
     sandbox.update("customers", customer["id"], email="second@example.com")
     sandbox.update("customers", customer["id"], email="third@example.com")
 
-    listed = client.ok("/v1/events", type="customer.*", created={"gte": sandbox.now})["data"]
+    customer_events = ["customer.created", "customer.updated"]
+    listed = client.ok("/v1/events", types=customer_events, created={"gte": sandbox.now})["data"]
 
     assert [e["type"] for e in listed] == ["customer.created", "customer.updated", "customer.updated"]
     assert [e["data"]["object"]["email"] for e in listed] == ["first@example.com", "second@example.com", "third@example.com"]
-    page_two = client.ok("/v1/events", type="customer.*", limit=1, starting_after=listed[0]["id"], created={"gte": sandbox.now})
+    page_two = client.ok("/v1/events", types=customer_events, limit=1, starting_after=listed[0]["id"], created={"gte": sandbox.now})
     assert page_two["data"] == [listed[1]], "paging follows the same order"
 
 

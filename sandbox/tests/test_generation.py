@@ -26,9 +26,10 @@ def test_a_different_seed_gives_different_data():
 
 
 def test_size_is_roughly_the_total_object_count():
-    for size in (600, 3000):
+    # A small account's total swings with a few large subscriptions (dozens of invoice lines each).
+    for size, tolerance in ((600, 0.2), (3000, 0.12)):
         total = sum(len(objects) for objects in generated(1, size).values())
-        assert 0.85 * size <= total <= 1.15 * size
+        assert (1 - tolerance) * size <= total <= (1 + tolerance) * size
 
 
 def test_generation_speed_is_reported():
