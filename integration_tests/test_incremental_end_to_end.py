@@ -153,6 +153,16 @@ def arrange_objects_to_change(sandbox):
     truth = sandbox.truth(mode="live")
     licensed = [p["id"] for p in truth["prices"] if p["recurring"] and not is_metered(p)]
     sandbox.create("subscriptions", items=licensed[:12], created=long_ago, mode="live")  # pages past its embedded items
+    for n in range(8):  # running, with two licensed items: what the subscription changes pick from
+        sandbox.create("subscriptions", items=licensed[2 * n : 2 * n + 2], created=long_ago, mode="live")
+    sandbox.create("prices", created=long_ago, mode="live")  # a plan no subscription uses, to delete
+    for _ in range(2):  # open invoices, to pay and to void
+        sandbox.update("invoices", sandbox.create("invoices", created=long_ago, mode="live")["id"], status="open", mode="live")
+    # A running subscription billing usage, with some reported.
+    metered = {"aggregate_usage": "sum", "interval": "month", "interval_count": 1, "usage_type": "metered"}
+    price = sandbox.create("prices", recurring=metered, created=long_ago, mode="live")
+    billing_usage = sandbox.create("subscriptions", items=[price["id"]], created=long_ago, mode="live")
+    sandbox.create("usage_record_summaries", subscription_item=billing_usage["items"]["data"][0]["id"], mode="live")
     for _ in range(2):
         sandbox.create("credit_notes", created=long_ago, mode="live")
     fund_payouts(sandbox)
@@ -176,6 +186,19 @@ def change_every_table(sandbox, recent, days_between_changes=1):
         tick(sandbox)
         return result
 
+    # Usage accrues without events: summaries of running subscriptions' metered items are read again every sync. Its
+    # subscription (and its customer) are kept out of the changes below.
+    running = {s["id"]: s for s in running_subscriptions(truth)}
+    subscription_of = {item["id"]: item["subscription"] for item in truth["subscription_items"]}
+    metered_items = {i["id"] for s in running.values() for i in s["items"]["data"] if is_metered(i)}
+    summary = pick("usage_record_summaries", rule=lambda u: u["subscription_item"] in metered_items)
+    billing_usage = running[subscription_of[summary["subscription_item"]]]
+    pick.used.update([billing_usage["id"], billing_usage["customer"]])
+    crowded = pick("subscriptions", rule=lambda s: s["status"] in RUNNING and s["items"]["has_more"])
+    pick.used.add(crowded["customer"])  # changed below, after its customer could have been deleted
+    change("update", "usage_record_summaries", summary["id"], total_usage=summary["total_usage"] + 1234)
+    change("create", "usage_record_summaries", subscription_item=summary["subscription_item"])
+
     # Customers: deleting one also cancels its subscriptions, which must not be picked for other changes.
     subscriptions_of = lambda customer: [s["id"] for s in truth["subscriptions"] if s["customer"] == customer["id"]]  # noqa: E731
     change("create", "customers", email="new@example.com")
@@ -196,7 +219,14 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("update", "prices", pick("prices", rule=lambda p: not p["recurring"])["id"], nickname="renamed", metadata={"a": "b"})
     gone_price = pick("prices", rule=lambda p: not p["recurring"])
     change("delete", "prices", gone_price["id"])
-    deleted["prices"] = gone_prices + [gone_price["id"]]
+    # A recurring price is a plan too: its changes reach both tables, and deleting the plan deletes the price.
+    monthly = change("create", "prices", product=product["id"])
+    change("update", "prices", monthly["id"], nickname="Monthly")
+    in_use = {item["price"]["id"] for item in truth["subscription_items"]}
+    gone_plan = pick("plans", rule=lambda p: p["id"] not in in_use)
+    change("delete", "plans", gone_plan["id"])
+    deleted["prices"] = gone_prices + [gone_price["id"], gone_plan["id"]]
+    deleted["plans"] = [p["id"] for p in truth["plans"] if p["id"] in gone_prices] + [gone_plan["id"]]
 
     change("create", "shipping_rates")
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight", active=False)
@@ -237,17 +267,9 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     gone_item = pick("subscriptions", rule=with_two_items)["items"]["data"][0]
     change("delete", "subscription_items", gone_item["id"])
     # A subscription with more items than it embeds (has_more): the item is on the embedded first page.
-    crowded = pick("subscriptions", rule=lambda s: s["status"] in RUNNING and s["items"]["has_more"])
     gone_from_crowded = crowded["items"]["data"][0]
     change("delete", "subscription_items", gone_from_crowded["id"])
     deleted["subscription_items"] = [gone_item["id"], gone_from_crowded["id"]]
-
-    # Usage accrues without events: summaries of running subscriptions' metered items are read again every sync.
-    unchanged = [s for s in running_subscriptions(truth) if s["id"] not in pick.used]
-    metered_items = {i["id"] for s in unchanged for i in s["items"]["data"] if is_metered(i)}
-    summary = pick("usage_record_summaries", rule=lambda u: u["subscription_item"] in metered_items)
-    change("update", "usage_record_summaries", summary["id"], total_usage=summary["total_usage"] + 1234)
-    change("create", "usage_record_summaries", subscription_item=summary["subscription_item"])
 
     # Payment and setup intents send events for status changes only; their metadata changes are caught in the window.
     change("create", "payment_intents", status="succeeded")
@@ -337,6 +359,7 @@ def create_recent_objects_in_every_table(sandbox):
         for table in ("customers", "products", "shipping_rates", "coupons", "tax_rates", "payment_intents", "charges", "order_returns")
     }
     recent["prices"] = make("prices", product=recent["products"]["id"], type="one_time", recurring=None)
+    recent["plans"] = make("prices", product=recent["products"]["id"])  # recurring: a plan too
     recent["subscriptions"] = make("subscriptions", customer=recent["customers"]["id"], items=licensed[:2])
     recent["setup_intents"] = make("setup_intents", customer=recent["customers"]["id"])
     recent["setup_attempts"] = make("setup_attempts", setup_intent=recent["setup_intents"]["id"])
@@ -374,6 +397,8 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "customers", recent["customers"]["id"], email="changed@example.com")
     change("update", "products", recent["products"]["id"], name="Renamed")
     change("update", "prices", recent["prices"]["id"], nickname="renamed")
+    change("update", "prices", recent["plans"]["id"], nickname="Yearly")
+    change("create", "prices", product=recent["products"]["id"])
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight")
     change("update", "coupons", recent["coupons"]["id"], name="Renamed")
     change("update", "tax_rates", recent["tax_rates"]["id"], active=False)

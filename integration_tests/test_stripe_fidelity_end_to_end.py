@@ -57,7 +57,10 @@ def test_a_restricted_key_granted_exactly_the_tables_passes_check_and_reads_them
     sandbox.set_key_permissions(keys.RESTRICTED_LIVE, [*ALL_STREAMS, *(["events"] if events else [])])
     account = sandbox.connected_accounts[0] if connected else None
     config = live_config(sandbox, api_key=keys.RESTRICTED_LIVE, **({"account_id": account} if account else {}))
-    sandbox.create("credit_notes", mode="live", account=account)  # small accounts have none to check their lines through
+    # Small accounts may have none of these to check their lines through.
+    sandbox.create("credit_notes", mode="live", account=account)
+    sandbox.create("prices", type="one_time", recurring=None, mode="live", account=account)
+    sandbox.create("checkout_sessions", mode="live", account=account)
     sandbox.reset_stats()
 
     check = run_connector("check", config)

@@ -28,7 +28,17 @@ class CatalogChanges:
         obj = self.factory.price(created, product["id"], recurring=recurring, metered=metered)
         obj = self._finish_new("prices", obj, fields)
         self._emit(now, "price.created", obj)
+        if obj["recurring"]:  # Stripe shows it as a plan too, with events of its own
+            plan = self.factory.plan(obj)
+            self.tables["plans"].put(plan)
+            self._emit(now, "plan.created", plan)
         return obj
+
+    def _new_plans(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        raise AdminError(400, "A plan is a recurring price: create the price")
+
+    def _revise_plans(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        raise AdminError(400, "A plan is a recurring price: update the price")
 
     def _new_shipping_rates(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
         obj = self._finish_new("shipping_rates", self.factory.shipping_rate(created), fields)
@@ -112,6 +122,12 @@ class CatalogChanges:
 
     def _updated_prices(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         self._emit(now, "price.updated", new, previous)
+        if new["recurring"]:
+            was, plan = self.factory.plan(old), self.factory.plan(new)
+            undone = {name: was[name] for name in plan if was[name] != plan[name]}
+            if undone:
+                self.tables["plans"].put(plan)
+                self._emit(now, "plan.updated", plan, undone)
 
     def _updated_shipping_rates(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         self._emit(now, "shipping_rate.updated", new, previous)
@@ -141,13 +157,19 @@ class CatalogChanges:
 
     def _delete_products(self, current: dict[str, Any], now: int) -> dict[str, Any]:
         for price in [p for p in self.tables["prices"].objects.values() if p["product"] == current["id"]]:
-            self._emit(now, "price.deleted", self.tables["prices"].remove(price["id"]))
+            self._delete_prices(price, now)
         self._emit(now, "product.deleted", self.tables["products"].remove(current["id"]))
         return deleted(current)
 
     def _delete_prices(self, current: dict[str, Any], now: int) -> dict[str, Any]:
         self._emit(now, "price.deleted", self.tables["prices"].remove(current["id"]))
+        if current["id"] in self.tables["plans"].objects:
+            self._emit(now, "plan.deleted", self.tables["plans"].remove(current["id"]))
         return deleted(current)
+
+    def _delete_plans(self, current: dict[str, Any], now: int) -> dict[str, Any]:
+        """Deleting a plan deletes the price it is, as Stripe's DELETE /v1/plans does."""
+        return self._delete_prices(self.tables["prices"].objects[current["id"]], now)
 
     def _delete_subscription_items(self, current: dict[str, Any], now: int) -> dict[str, Any]:
         self.tables["subscription_items"].remove(current["id"])

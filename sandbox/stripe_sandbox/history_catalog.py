@@ -56,6 +56,10 @@ class CatalogHistory:
                     price["active"] = False
                 self.timeline(price, ("price.created",), changes)
                 prices.append(price)
+                if recurring:  # Stripe shows it as a plan too, with events of its own
+                    plan = factory.plan(price)
+                    self.timeline(plan, ("plan.created",), [(t, ("plan.updated",), undone) for t, _, undone in changes])
+                    self.tables["plans"].append(plan)
             product["default_price"] = prices[0]["id"]
             changes = []
             if rng.random() < 0.15:

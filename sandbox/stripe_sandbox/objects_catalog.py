@@ -86,6 +86,32 @@ class CatalogObjects:
         )
         return obj
 
+    def plan(self, price: dict[str, Any]) -> dict[str, Any]:
+        """A recurring price as Stripe's older Plans API shows it, under the same id."""
+        recurring = price["recurring"]
+        obj = dict(self.templates["plan"])
+        obj.update(
+            id=price["id"],
+            active=price["active"],
+            aggregate_usage=recurring["aggregate_usage"],
+            amount=price["unit_amount"],
+            amount_decimal=price["unit_amount_decimal"],
+            billing_scheme=price["billing_scheme"],
+            created=price["created"],
+            currency=price["currency"],
+            interval=recurring["interval"],
+            interval_count=recurring["interval_count"],
+            livemode=price["livemode"],
+            metadata=price["metadata"],
+            nickname=price["nickname"],
+            product=price["product"],
+            tiers_mode=price["tiers_mode"],
+            transform_usage=price["transform_quantity"],
+            trial_period_days=recurring.get("trial_period_days"),
+            usage_type=recurring["usage_type"],
+        )
+        return obj
+
     def shipping_rate(self, created: int) -> dict[str, Any]:
         rng = self.rng
         obj = self._base("shipping_rate", created)
