@@ -28,10 +28,15 @@ def endpoint(table: TableEntry) -> str:
     return path + ("?" + "&".join(query) if query else "")
 
 
+def object_in_words(table: TableEntry) -> str:
+    """Its Stripe object as a sentence names it: checkout.session is a checkout session."""
+    return table.stripe_object.replace("_", " ").replace(".", " ")
+
+
 def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     """How updates and deletions reach the table, from what its entry says."""
     top = lineage(table, tables)[0]
-    kind = top.stripe_object.replace("_", " ")
+    kind = object_in_words(top)
     if table.parent:
         said = f"their {kind}'s events and the lookback window" if table.events else "the lookback window"
         if table.deletions:
@@ -60,7 +65,7 @@ def cost(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     """The requests a full read of the table costs, as its entry says its rows are found."""
     if table.parent is None:
         return "1 per 100 rows"
-    parent = tables[table.parent.table].stripe_object.replace("_", " ")
+    parent = object_in_words(tables[table.parent.table])
     if table.parent.embedded_in:
         return f"none beyond its {parent}s' pages, plus 1 per 100 more rows for each {parent} that embeds only its first page"
     which = f"each {parent} that may have some" if table.parent.when else f"each {parent}"
