@@ -8,9 +8,8 @@ from collections import Counter
 from typing import Any
 
 from .objects_billing import with_lines
-from .realism import DAY, MONTH, weighted
+from .realism import DAY, HOUR, MONTH, weighted
 
-HOUR = 3600
 Change = tuple[int, tuple[str, ...], dict[str, Any]]
 
 # An invoice's last state, by its subscription's status, for the current period's invoice (earlier ones: PAST_OUTCOMES).

@@ -15,9 +15,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from .realism import DAY
+from .realism import DAY, HOUR
 
-HOUR = 3600
 # Card payments become available on a two-day rolling basis, at midnight UTC; money leaving is taken at once.
 AVAILABLE_AFTER = 2 * DAY
 IN_TRANSIT_AFTER = 2 * HOUR  # a payout is pending until it is submitted to the bank

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 
+HOUR = 3600
 DAY = 86_400
 MONTH = 30 * DAY
 
