@@ -166,6 +166,9 @@ def arrange_objects_to_change(sandbox):
     for _ in range(2):
         sandbox.create("credit_notes", created=long_ago, mode="live")
     fund_payouts(sandbox)
+    sandbox.create("promotion_codes", created=long_ago, mode="live")
+    sandbox.create("subscription_schedule", created=long_ago, start_date=long_ago, mode="live")  # running
+    sandbox.create("subscription_schedule", created=long_ago, mode="live")  # to start in a month
     for _ in range(2):  # drafts whose items change, which only the lookback window sees (invoice.updated does not say)
         draft = sandbox.create("invoices", created=two_days_ago, mode="live")
         for _ in range(2):
@@ -230,6 +233,12 @@ def change_every_table(sandbox, recent, days_between_changes=1):
 
     change("create", "shipping_rates")
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight", active=False)
+    # A promotion code embeds its coupon as it is now: renaming the coupon changes its codes without their events.
+    change("create", "promotion_codes")
+    change("update", "promotion_codes", pick("promotion_codes", rule=lambda c: c["active"])["id"], active=False)
+    coded = pick("promotion_codes")["coupon"]["id"]
+    pick.used.add(coded)
+    change("update", "coupons", coded, name="Renamed under its codes")
     change("create", "coupons")
     change("update", "coupons", pick("coupons")["id"], name="Renamed coupon", metadata={"campaign": "changed"})
     gone_coupon = pick("coupons")
@@ -250,6 +259,16 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     # one left open, with an event.
     change("create", "checkout_sessions", checkout_mode="subscription")
     change("update", "checkout_sessions", change("create", "checkout_sessions")["id"], status="complete")
+
+    # Subscription schedules: one starts its subscription at once, a running one is released (its subscription goes
+    # on alone, changed), one not started is canceled.
+    change("create", "subscription_schedule", start_date=sandbox.now)
+    change("create", "subscription_schedule")
+    running_schedule = pick("subscription_schedule", rule=lambda s: s["status"] == "active" and s["customer"] not in pick.used)
+    pick.used.add(running_schedule["subscription"])
+    change("update", "subscription_schedule", running_schedule["id"], status="released")
+    change("update", "subscription_schedule", pick("subscription_schedule", rule=lambda s: s["status"] == "not_started")["id"], status="canceled")
+    change("update", "subscription_schedule", pick("subscription_schedule")["id"], metadata={"note": "reviewed"})
 
     tick(sandbox, days_between_changes * DAY)
 
@@ -369,6 +388,8 @@ def create_recent_objects_in_every_table(sandbox):
     recent["invoices"] = make("invoices", customer=recent["customers"]["id"])
     recent["invoice_items"] = make("invoice_items", invoice=recent["invoices"]["id"])
     recent["credit_notes"] = make("credit_notes")
+    recent["promotion_codes"] = make("promotion_codes", coupon=recent["coupons"]["id"])
+    recent["subscription_schedule"] = make("subscription_schedule", customer=recent["customers"]["id"])
     fund_payouts(sandbox)
     recent["payouts"] = make("payouts", amount=5000)
     tick(sandbox, 60)
@@ -400,7 +421,11 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "prices", recent["plans"]["id"], nickname="Yearly")
     change("create", "prices", product=recent["products"]["id"])
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight")
-    change("update", "coupons", recent["coupons"]["id"], name="Renamed")
+    change("update", "coupons", recent["coupons"]["id"], name="Renamed")  # and its recent promotion code with it
+    change("create", "promotion_codes")
+    change("update", "promotion_codes", recent["promotion_codes"]["id"], metadata={"channel": "newsletter"})
+    change("create", "subscription_schedule")
+    change("update", "subscription_schedule", recent["subscription_schedule"]["id"], status="canceled")
     change("update", "tax_rates", recent["tax_rates"]["id"], active=False)
     change("update", "subscriptions", recent["subscriptions"]["id"], metadata={"tier": "gold"})
     change("create", "subscription_items", subscription=recent["subscriptions"]["id"], price=spare_price)

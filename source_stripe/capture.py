@@ -79,6 +79,9 @@ class TableCapture:
         API version are replaced by the object as it is now, fetched once per sync, with an `observed_at` above
         that second's events."""
         event = events[-1]
+        if event["type"] in self.table.quirk.other_event_types:
+            yield from self.table.quirk.records_from_events(self, events)
+            return
         obj = event["data"]["object"]
         if all(e.get("api_version") == self.table.api_version and e["data"]["object"] == obj for e in events):
             deleted = any(e["type"] in self.table.deletions for e in events)

@@ -223,16 +223,17 @@ def objects_per_slice(requests_per_second: Optional[float]) -> int:
 
 def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: str) -> Table:
     scanned = lineage(entry, entries)[0]
+    quirk = quirk_of(entry)
     return Table(
         name=entry.name,
         scanned_path=scanned.path,
         scanned_params=scanned.request_parameters,
         created_field=scanned.created_field,
         created_filter=scanned.created_filter,
-        event_types=entry.event_types,
+        event_types=entry.event_types + quirk.other_event_types,
         deletions=entry.deletions,
         is_child=not entry.is_top_level,
-        quirk=quirk_of(entry),
+        quirk=quirk,
         api_version=api_version,
     )
 

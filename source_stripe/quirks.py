@@ -36,6 +36,15 @@ class Quirk:
         slices) read the table as of, saved as the state's `running_usage`."""
         return [], None
 
+    @property
+    def other_event_types(self) -> Tuple[str, ...]:
+        """Events of other objects that the table replays besides its entry's, which records_from_events reads."""
+        return ()
+
+    def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
+        """The records that events of one of other_event_types' objects in one second stand for."""
+        return iter(())
+
 
 def quirk_of(table: TableEntry) -> Quirk:
     if not table.quirk:
@@ -100,3 +109,26 @@ class RunningParents(Partition):
 
     def __hash__(self) -> int:
         return hash((self.stream_name(), "running_subscriptions"))
+
+
+class ListAgainOnEventsOf(Quirk):
+    """Rows that embed another object as it is now (a promotion code its coupon) change with it, without an event of
+    their own: that object's `events` have the rows naming it listed again, by the list's `filter`."""
+
+    def __init__(self, table: TableEntry, events: Sequence[str], filter: str) -> None:
+        super().__init__(table)
+        self.events, self.filter = tuple(events), filter
+
+    @property
+    def changes(self) -> str:
+        return f"the rows embedding a {self.filter} are listed again when it changes ({', '.join(f'`{e}`' for e in self.events)})"
+
+    @property
+    def other_event_types(self) -> Tuple[str, ...]:
+        return self.events
+
+    def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
+        parameters = {**self.table.request_parameters, self.filter: events[-1]["data"]["object"]["id"]}
+        for page, stamp in capture.http.pages(self.table.path, parameters):
+            for obj in page:
+                yield Record(data=stamped(obj, stamp), stream_name=self.table.name)

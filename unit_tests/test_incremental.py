@@ -499,6 +499,20 @@ def test_subscription_items_follow_their_subscriptions_events_and_removed_items_
     ]
 
 
+def test_a_renamed_coupon_has_its_promotion_codes_listed_again_since_they_embed_it_without_an_event_of_theirs(stripe, requests_mock):
+    renamed = stripe_object("coupon", id="SPRING", name="Spring sale")
+    code = stripe_object("promotion_code", id="promo_1", created=NOW - 400 * DAY, coupon=renamed)
+    stripe.lists("promotion_codes", [], NOW)
+    stripe.lists("events", [event("coupon.updated", renamed, NOW - 100, previous_attributes={"name": "Spring"})], NOW)
+    listed_by_coupon = stripe.serves_list("promotion_codes", [code], coupon="SPRING")
+
+    output = read_incrementally(config(), "promotion_codes", state={"promotion_codes": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert [(r["id"], r["coupon"]["name"], r["is_deleted"]) for r in records_of(output, "promotion_codes")] == [("promo_1", "Spring sale", False)]
+    assert listed_by_coupon[0].call_count == 1
+    assert "coupon.updated" in event_requests(stripe)[0]["types[]"]
+
+
 def test_several_changes_of_a_subscription_in_one_second_leave_its_current_items_and_delete_the_dropped_one(stripe, requests_mock):
     kept, dropped = stripe_object("subscription_item", id="si_kept", quantity=1), stripe_object("subscription_item", id="si_dropped")
     changed = {**kept, "quantity": 5}

@@ -329,7 +329,7 @@ class StripeApi:
                 wanted = _boolean(value, name)
                 checks.append(lambda o, n=name, w=wanted: o.get(n) is w)
             elif name in example:
-                checks.append(lambda o, n=name, v=value: o.get(n) == v)
+                checks.append(lambda o, n=name, v=value: _id_of(o.get(n)) == v)
         for name, values in query.deep.items():
             if name in PAGING:
                 continue
@@ -357,3 +357,8 @@ class StripeApi:
         if len(checks) == 1:
             return checks[0]
         return lambda o: all(check(o) for check in checks)
+
+
+def _id_of(value: Any) -> Any:
+    """What a filter on a field compares: the id of an object the field embeds (a promotion code's coupon)."""
+    return value["id"] if isinstance(value, dict) and "id" in value else value

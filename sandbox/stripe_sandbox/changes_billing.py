@@ -1,5 +1,5 @@
-"""Creates, updates and deletes of invoices, their lines, invoice items, credit notes, tax rates and coupons, with the
-events Stripe sends for them (part of Dataset, see dataset.py)."""
+"""Creates, updates and deletes of invoices, their lines, invoice items, credit notes, tax rates, coupons and promotion
+codes, with the events Stripe sends for them (part of Dataset, see dataset.py)."""
 
 from __future__ import annotations
 
@@ -140,6 +140,24 @@ class BillingChanges:
 
     def _updated_coupons(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         self._emit(now, "coupon.updated", new, previous)
+        # Its codes embed the coupon as it is now: they change too, without an event of their own.
+        codes = self.tables["promotion_codes"]
+        for code in [c for c in codes.objects.values() if c["coupon"]["id"] == new["id"]]:
+            codes.put({**code, "coupon": new})
+
+    def _new_promotion_codes(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        coupon = self._pick("coupons", fields.pop("coupon", None), lambda c: c["valid"])
+        obj = self._finish_new("promotion_codes", self.factory.promotion_code(created, coupon, fields.pop("customer", None)), fields)
+        self._emit(now, "promotion_code.created", obj)
+        return obj
+
+    def _revise_promotion_codes(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        if set(fields) - {"active", "metadata"}:
+            raise AdminError(400, "Only a promotion code's active flag and metadata can change: create another code")
+        return fields
+
+    def _updated_promotion_codes(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        self._emit(now, "promotion_code.updated", new, previous)
 
     def _delete_coupons(self, current: dict[str, Any], now: int) -> dict[str, Any]:
         self._emit(now, "coupon.deleted", self.tables["coupons"].remove(current["id"]))

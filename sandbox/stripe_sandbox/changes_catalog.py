@@ -1,5 +1,5 @@
-"""Creates, updates and deletes of customers, the catalog and subscriptions, with the events Stripe sends for them
-(part of Dataset, see dataset.py)."""
+"""Creates, updates and deletes of customers, the catalog, subscriptions and their schedules, with the events Stripe
+sends for them (part of Dataset, see dataset.py)."""
 
 from __future__ import annotations
 
@@ -135,8 +135,59 @@ class CatalogChanges:
     def _updated_subscriptions(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         if new["status"] == "canceled" and old["status"] != "canceled":
             self._emit(now, "customer.subscription.deleted", new)
+            if new["schedule"]:  # a canceled subscription's schedule ends with it
+                self._end_schedule(self.factory.schedule_canceled(self.tables["subscription_schedule"].objects[new["schedule"]], now), now)
         else:
             self._emit(now, "customer.subscription.updated", new, previous)
+
+    def _new_subscription_schedule(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        """A schedule of a subscription to start `start_date` (a month from now unless given); one starting now starts
+        its subscription at once, as Stripe does."""
+        customer = self._pick("customers", fields.pop("customer", None))
+        price = self._recurring_price(fields.pop("price", None))
+        start = int(fields.pop("start_date", now + MONTH))
+        schedule = self.factory.subscription_schedule(created, customer["id"], [(price["id"], 1)], start, start + 12 * MONTH)
+        if start <= now:
+            sub = self._new_subscriptions(created, {"customer": customer["id"], "items": [price["id"]]}, now)
+            schedule = self.factory.schedule_started(schedule, sub["id"])
+            self.tables["subscriptions"].put({**sub, "schedule": schedule["id"]})
+        obj = self._finish_new("subscription_schedule", schedule, fields)
+        self._emit(now, "subscription_schedule.created", obj)
+        return obj
+
+    def _revise_subscription_schedule(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        """Its metadata and end behaviour change, or it ends: `status: canceled` before it starts, `status: released`
+        while it runs (its subscription goes on alone)."""
+        if set(fields) - {"metadata", "end_behavior", "status"}:
+            raise AdminError(400, "Only a schedule's metadata and end_behavior change here, or its status (canceled, released)")
+        status = fields.get("status", current["status"])
+        if status == current["status"]:
+            return fields
+        if (current["status"], status) == ("not_started", "canceled"):
+            ended = self.factory.schedule_canceled(current, now)
+        elif (current["status"], status) == ("active", "released"):
+            ended = self.factory.schedule_released(current, now)
+        else:
+            raise AdminError(400, f"This sandbox cancels a not_started schedule or releases an active one, not {current['status']} to {status}")
+        return {**{name: value for name, value in ended.items() if current.get(name) != value}, **fields}
+
+    def _updated_subscription_schedule(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        if old["status"] == new["status"]:
+            self._emit(now, "subscription_schedule.updated", new, previous)
+            return
+        self._emit(now, f"subscription_schedule.{new['status']}", new)
+        if new["status"] == "released":
+            self._unschedule(new["released_subscription"], now)
+
+    def _end_schedule(self, ended: dict[str, Any], now: int) -> None:
+        self.tables["subscription_schedule"].put(ended)
+        self._emit(now, f"subscription_schedule.{ended['status']}", ended)
+
+    def _unschedule(self, subscription_id: str, now: int) -> None:
+        sub = self.tables["subscriptions"].objects[subscription_id]
+        alone = {**sub, "schedule": None}
+        self.tables["subscriptions"].put(alone)
+        self._emit(now, "customer.subscription.updated", alone, {"schedule": sub["schedule"]})
 
     def _updated_subscription_items(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
         for subscription_id in {old["subscription"], new["subscription"]}:

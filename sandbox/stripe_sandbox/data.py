@@ -155,6 +155,8 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory)
         self.checkout_sessions()
         self.order_returns()
         self.ledger.advance(self.now)
+        self.subscription_schedules()
+        self.promotion_codes()
         for name, objects in self.balance.items():
             self.tables[name].extend(objects.values())
         return Generated(tables=self.tables, events=self.events, deleted=self.deleted, ledger=self.ledger)

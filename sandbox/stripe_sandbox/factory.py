@@ -18,6 +18,7 @@ from .objects_balance import BalanceObjects
 from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
 from .objects_checkout import CheckoutObjects
+from .objects_discounts import DiscountObjects
 from .objects_payments import PaymentObjects
 from .realism import ALNUM
 from .spec import Spec
@@ -52,6 +53,8 @@ ID_FORMATS = {
     "tax_rate": ("txr_", 24),
     "credit_note": ("cn_", 24),
     "credit_note_line_item": ("cnli_", 24),
+    "promotion_code": ("promo_", 24),
+    "subscription_schedule": ("sub_sched_", 24),
     "coupon": ("", 8),  # without an id of the user's choosing, eight capitals and digits (see Factory.coupon)
     "order": ("or_", 24),
     "sku": ("sku_", 24),
@@ -62,7 +65,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects, DiscountObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):

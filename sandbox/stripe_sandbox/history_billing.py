@@ -1,6 +1,6 @@
 """The history of an account's billing: the invoices of subscriptions' recent periods with a line per item, one-off
-invoices and invoice items, the payment intents that paid them, tax rates and coupons, and the events of it all (part
-of Generator, see data.py)."""
+invoices and invoice items, the payment intents that paid them, tax rates, coupons and their promotion codes, and the
+events of it all (part of Generator, see data.py)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,25 @@ class BillingHistory:
             self.timeline(coupon, ("coupon.created",))
             self.emit(self.recent(coupon["created"], 20 * DAY), "coupon.deleted", coupon)
             self.deleted["coupons"][coupon["id"]] = coupon
+
+    def promotion_codes(self) -> None:
+        """A few codes customers redeem four coupons in ten with, one in ten for one customer only; some later
+        deactivated. After the rest, so that adding them left the other tables' random draws as they were."""
+        for coupon in self.tables["coupons"]:
+            if self.rng.random() < 0.4:
+                self._promotion_codes(coupon)
+
+    def _promotion_codes(self, coupon: dict[str, Any]) -> None:
+        for _ in range(self.rng.choice((1, 1, 2, 3))):
+            created = self.after(coupon["created"], 10 * DAY)
+            customer = self.customer_before(created) if self.rng.random() < 0.1 else None
+            code = self.factory.promotion_code(created, coupon, customer)
+            changes: list[Change] = []
+            if self.rng.random() < 0.15:
+                changes.append((self.recent(created, 30 * DAY), ("promotion_code.updated",), {"active": True}))
+                code["active"] = False
+            self.timeline(code, ("promotion_code.created",), changes)
+            self.tables["promotion_codes"].append(code)
 
     def subscription_invoices(self, sub: dict[str, Any], items: list[dict[str, Any]]) -> None:
         """The invoices of a subscription's last few periods (older history is not generated), newest last; the

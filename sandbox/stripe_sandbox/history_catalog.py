@@ -136,6 +136,49 @@ class CatalogHistory:
                 if "quantity" not in item:
                     self._usage_summaries(item, sub)
 
+    def subscription_schedules(self) -> None:
+        """After the rest, so that adding them left the other tables' random draws as they were."""
+        for sub in self.tables["subscriptions"]:
+            if sub["status"] in ("active", "trialing", "past_due") and self.rng.random() < 0.1:
+                self._schedule_of(sub, sub["items"]["data"])
+        self._schedules_not_started([p for p in self.tables["prices"] if p["recurring"] and p["active"]])
+
+    def _schedule_of(self, sub: dict[str, Any], items: list[dict[str, Any]]) -> None:
+        """The schedule that started a subscription for a year: released when the year is over, the subscription
+        going on without it, or still running, named by the subscription."""
+        phase_items = [(item["price"]["id"], item.get("quantity", 1)) for item in items]
+        end = sub["created"] + 12 * MONTH
+        made = self.factory.subscription_schedule(sub["created"], sub["customer"], phase_items, sub["created"], end)
+        running = self.factory.schedule_started(made, sub["id"])
+        if end > self.now:
+            sub["schedule"] = running["id"]
+            self.timeline(running, ("subscription_schedule.created",))
+        else:
+            released = self.factory.schedule_released(running, end)
+            overwritten = {name: running[name] for name in ("status", "subscription", "current_phase", "released_at", "released_subscription")}
+            self.timeline(released, ("subscription_schedule.created",), [(end, ("subscription_schedule.released",), overwritten)])
+            running = released
+        self.tables["subscription_schedule"].append(running)
+
+    def _schedules_not_started(self, recurring: list[dict[str, Any]]) -> None:
+        """Schedules of subscriptions to start weeks from now; a few were canceled before they began."""
+        moments = self.moments()
+        for _ in range(max(1, self.count("subscriptions") // 15) if recurring else 0):
+            created = max(moments.next(), self.now - 60 * DAY)
+            customer = self.customer_before(created)
+            if customer is None:
+                continue
+            start = self.now + self.rng.randrange(10, 60) * DAY
+            price = self.rng.choice(recurring)["id"]
+            schedule = self.factory.subscription_schedule(created, customer, [(price, 1)], start, start + 12 * MONTH)
+            changes = []
+            if self.rng.random() < 0.2:
+                canceled_at = self.recent(created, 20 * DAY)
+                changes.append((canceled_at, ("subscription_schedule.canceled",), {"status": "not_started", "canceled_at": None}))
+                schedule = self.factory.schedule_canceled(schedule, canceled_at)
+            self.timeline(schedule, ("subscription_schedule.created",), changes)
+            self.tables["subscription_schedule"].append(schedule)
+
     def _subscription_history(self, sub: dict[str, Any]) -> list[tuple[int, tuple[str, ...], dict[str, Any]]]:
         """Set the fields that follow from the subscription's final status and return the status
         changes that led there (as overwritten attributes)."""

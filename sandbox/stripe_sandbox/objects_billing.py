@@ -1,13 +1,11 @@
-"""The objects of an account's billing: invoices, their line items, invoice items, credit notes and their lines, tax
-rates and coupons."""
+"""The objects of an account's billing: invoices, their line items, invoice items, credit notes and their lines, and
+tax rates."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import string
-
-from .realism import ADJECTIVES, CURRENCIES, DAY, MONTH
+from .realism import ADJECTIVES, DAY
 
 LINES_EMBEDDED = 10  # an invoice embeds the first page of its lines; the rest are listed at its `lines.url`
 ONE_OFF_CHARGES = ("Setup fee", "Onboarding", "Extra seats", "Overage", "Consulting hours", "Hardware")
@@ -221,30 +219,6 @@ class BillingObjects:
             active=True,
             metadata={},
         )
-        return obj
-
-    def coupon(self, created: int, now: int) -> dict[str, Any]:
-        rng = self.rng
-        obj = self._base("coupon", created)
-        obj["id"] = self.new_id("coupon", string.ascii_uppercase + string.digits)
-        percent = rng.random() < 0.7
-        duration = rng.choice(("once", "repeating", "forever"))
-        redeem_by = created + rng.randrange(1, 13) * MONTH if rng.random() < 0.3 else None
-        max_redemptions = rng.choice((None, None, 50, 100, 500))
-        redeemed = rng.randrange(0, (max_redemptions or 200) + 1)
-        obj.update(
-            percent_off=rng.choice((10.0, 15.0, 20.0, 25.0, 50.0)) if percent else None,
-            amount_off=None if percent else rng.choice((500, 1000, 2500)),
-            currency=None if percent else rng.choice(CURRENCIES),
-            duration=duration,
-            duration_in_months=rng.choice((3, 6, 12)) if duration == "repeating" else None,
-            redeem_by=redeem_by,
-            max_redemptions=max_redemptions,
-            times_redeemed=redeemed,
-            valid=(redeem_by is None or redeem_by > now) and (max_redemptions is None or redeemed < max_redemptions),
-            metadata={},
-        )
-        obj["name"] = f"{obj['percent_off']:g}% off" if percent else f"{obj['amount_off'] / 100:g} {obj['currency'].upper()} off"
         return obj
 
 

@@ -156,6 +156,48 @@ class CatalogObjects:
             obj["days_until_due"] = 30
         return obj
 
+    def subscription_schedule(self, created: int, customer: str, items: list[tuple[str, int]], start: int, end: int) -> dict[str, Any]:
+        """A schedule of one phase billing `items` (price id, quantity) from `start` to `end`, not started yet:
+        `schedule_started`, `schedule_released` and `schedule_canceled` give its later states."""
+        obj = self._base("subscription_schedule", created)
+        template = obj["phases"][0]
+        phase = {
+            **template,
+            "start_date": start,
+            "end_date": end,
+            "items": [{**template["items"][0], "price": price, "quantity": quantity} for price, quantity in items],
+        }
+        obj.update(
+            customer=customer,
+            status="not_started",
+            subscription=None,
+            current_phase=None,
+            phases=[phase],
+            end_behavior="release" if self.rng.random() < 0.8 else "cancel",
+            canceled_at=None,
+            completed_at=None,
+            released_at=None,
+            released_subscription=None,
+            metadata={},
+        )
+        return obj
+
+    @staticmethod
+    def schedule_started(schedule: dict[str, Any], subscription: str) -> dict[str, Any]:
+        phase = schedule["phases"][0]
+        current = {"start_date": phase["start_date"], "end_date": phase["end_date"]}
+        return {**schedule, "status": "active", "subscription": subscription, "current_phase": current}
+
+    @staticmethod
+    def schedule_released(schedule: dict[str, Any], at: int) -> dict[str, Any]:
+        """Its subscription goes on without it."""
+        released = {"released_at": at, "released_subscription": schedule["subscription"], "subscription": None}
+        return {**schedule, **released, "status": "released", "current_phase": None}
+
+    @staticmethod
+    def schedule_canceled(schedule: dict[str, Any], at: int) -> dict[str, Any]:
+        return {**schedule, "status": "canceled", "canceled_at": at, "current_phase": None}
+
     def subscription_item(self, created: int, subscription: str, price: dict[str, Any]) -> dict[str, Any]:
         obj = self._base("subscription_item", created)
         obj.update(subscription=subscription, price=price, metadata={})
