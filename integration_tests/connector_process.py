@@ -14,6 +14,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 from source_stripe.tables import table_names
 
 ALL_STREAMS = table_names()
+# What a key without "Events: Read" can sync: every table but the events themselves.
+ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != "events"]
 ENTRY_POINT = [sys.executable, "-m", "source_stripe.run"]
 
 
@@ -209,7 +211,12 @@ def assert_destination_equals_stripe(
     destination: Destination, truth: Mapping[str, Sequence[Mapping[str, Any]]], streams: Sequence[str] = ALL_STREAMS
 ) -> None:
     for stream in streams:
-        kept = sorted(map(as_destination_sees_it, destination.rows(stream)), key=lambda record: record["id"])
+        rows = destination.rows(stream)
+        if stream == "events" and truth[stream]:
+            # Stripe lists the last 30 days; the destination keeps the events that aged out since it read them.
+            oldest = min(event["created"] for event in truth[stream])
+            rows = [event for event in rows if event["created"] >= oldest]
+        kept = sorted(map(as_destination_sees_it, rows), key=lambda record: record["id"])
         expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
         kept_ids, expected_ids = [r["id"] for r in kept], [r["id"] for r in expected]
         assert kept_ids == expected_ids, (

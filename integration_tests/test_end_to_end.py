@@ -60,7 +60,7 @@ def test_restricted_key_syncs_what_it_may_and_names_each_missing_permission(sand
 
 
 def test_check_with_a_restricted_key_lists_what_to_grant(sandbox):
-    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, [t for t in ALL_STREAMS if t != "disputes"])
+    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, [t for t in ALL_STREAMS if t not in ("disputes", "events")])
 
     run = run_connector("check", live_config(sandbox, api_key=keys.RESTRICTED_LIVE))
 

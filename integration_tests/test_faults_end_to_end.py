@@ -118,7 +118,7 @@ def test_a_full_and_an_incremental_sync_through_transient_faults_end_equal_to_st
         f"{second_seconds:.0f} s, all equal to Stripe",
     )
     assert all(re.search(case.reason, retry["reason"]) for retry in retries), {retry["reason"] for retry in retries}
-    assert all(retry["stream"] in ALL_STREAMS + ("events",) for retry in retries)
+    assert all(retry["stream"] in ALL_STREAMS for retry in retries)
     assert max(int(retry["attempt"]) for retry in retries) <= MAX_RETRIES
 
 
@@ -147,7 +147,7 @@ def failure_types(run: ConnectorRun) -> set:
     }
 
 
-ALL_BUT_SETUP_INTENTS = [table for table in ALL_STREAMS if table != "setup_intents"] + ["events"]
+ALL_BUT_SETUP_INTENTS = [table for table in ALL_STREAMS if table != "setup_intents"]
 
 
 @dataclass(frozen=True)

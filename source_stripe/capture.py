@@ -130,7 +130,7 @@ class TableCapture:
         others the table's quirk adds."""
         now, events_readable = self.clock.now_and_events_readable()
         start = config_time(config, "start_date") or STRIPE_EPOCH
-        lookback = int(config.get("lookback_window_days") or 0) * DAY
+        lookback = self.table.quirk.lookback(int(config.get("lookback_window_days") or 0) * DAY)
         end = config_time(config, "end_date")
         planned = plan_sync(saved, now, bool(self.table.event_types), events_readable, start, end, lookback)
         if planned.starts_over:
@@ -140,7 +140,10 @@ class TableCapture:
             )
         windows = [EventWindow(self, lower, upper) for lower, upper in planned.event_windows]
         extra, usage_read_at = self.table.quirk.extra_partitions(self, planned.state, config, now, planned.incremental)
-        partitions = PartitionPlan(self, planned.created_from, end, windows, extra, usage_read_at, events_settled=planned.events_settled)
+        partitions = PartitionPlan(
+            self, planned.created_from, end, windows, extra, usage_read_at,
+            events_settled=planned.events_settled, created_settled=self.table.quirk.created_settled(now),
+        )  # fmt: skip
         return planned.state, partitions
 
 

@@ -16,7 +16,7 @@ import requests
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
 from source_stripe.children import ParentStep, path_of_one_parent
-from source_stripe.client import EVENTS_PERMISSION, StripeClient
+from source_stripe.client import EVENTS_PATH, StripeClient
 from source_stripe.components import parsed_body
 from source_stripe.config import key_mode
 from source_stripe.transport import StripeRefused, TableRequests
@@ -46,7 +46,7 @@ class ConnectionCheck:
     def run(self) -> AirbyteConnectionStatus:
         """Stripe's first answer proves the key, its mode and the account: restricted keys may never read
         /v1/account, so the events list (one object) is asked first and the tables after it."""
-        first = self._ask(self._client.events(PROBE_RETRIES), "events", {"limit": 1})
+        first = self._ask(self._client.events(PROBE_RETRIES), EVENTS_PATH, {"limit": 1})
         if first.response is None:
             return self._failed(f"Could not reach Stripe at {self._client.connection.base_url}: {first.detail} Check the network and try again.")
         refusal = self._refusal(first.response)
@@ -136,8 +136,9 @@ class ConnectionCheck:
     def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
         probes = by_name(self._tables)
         forbidden = [name for name, result in results.items() if result.status == "forbidden"]
+        events_table = self._client.events_table
         lines: List[str] = [
-            f'{name}: grant "{probes[name].permission}"' for name in forbidden
+            f'{name}: grant "{probes[name].permission}"' for name in forbidden if name != events_table.name  # said below
         ] + [
             f"{name}: not verified, {result.detail}" for name, result in results.items() if result.status == "unverified"
         ] + [
@@ -147,7 +148,7 @@ class ConnectionCheck:
             lines.append("events: readable, so incremental syncs capture updates and deletions")
         else:
             lines.append(
-                f'events: grant "{EVENTS_PERMISSION}" so incremental syncs capture updates and deletions; '
+                f'events: grant "{events_table.permission}" so incremental syncs capture updates and deletions; '
                 "without it they rely on the lookback window"
             )
         readable = [name for name, result in results.items() if result.status in ("readable", "empty")]

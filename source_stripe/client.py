@@ -3,11 +3,11 @@ timeouts), one request budget, and each table's error handlers, so both retry an
 
 from typing import Any, Callable, Mapping, Optional
 
-from source_stripe.tables import TableEntry
+from source_stripe.tables import TableEntry, tables_of
 from source_stripe.transport import RequestBudget, StripeConnection, TableRequests, requests_per_second
 
-EVENTS_PERMISSION = "Events: Read"
-EVENTS = {"name": "events", "permission": EVENTS_PERMISSION}
+# Stripe's event list: a table of its own, and what every incremental sync replays and the check asks first.
+EVENTS_PATH = "events"
 
 
 class StripeClient:
@@ -16,6 +16,7 @@ class StripeClient:
 
     def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], build: Callable[[Mapping[str, Any], Mapping[str, Any]], Any], connections: int) -> None:
         self._definitions, self._build = manifest["definitions"], build
+        self.events_table = next(table for table in tables_of(manifest) if table.path == EVENTS_PATH)
         requester = self._definitions["requester"]
         self.connection = StripeConnection(
             build(requester, {"name": "requests"}), requester, config, RequestBudget(requests_per_second(config)), connections
@@ -31,7 +32,7 @@ class StripeClient:
         return self.connection.requests_of(table.name, self._build(self._definitions["retrieve_error_handler"], _parameters(table)))
 
     def events(self, max_retries: Optional[int] = None) -> TableRequests:
-        return self.connection.requests_of("events", self._build(self._definitions["error_handler"], EVENTS), max_retries)
+        return self.lists(self.events_table, max_retries)
 
 
 def _parameters(table: TableEntry) -> Mapping[str, Any]:

@@ -38,7 +38,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_stripe.capture import Table, TableCapture, config_time
-from source_stripe.client import StripeClient
+from source_stripe.client import EVENTS_PATH, StripeClient
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan
@@ -200,7 +200,7 @@ def change_capture_streams(
     selected = [entry for name, entry in entries.items() if name in selected_streams]
     shared = SharedPages(_readers_of_each_list(selected, tables, entries))
     events = client.events()
-    clock = SyncClock(StripeHttp("events", events, events, shared))
+    clock = SyncClock(StripeHttp(client.events_table.name, events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     slice_size = objects_per_slice(client.connection.budget.per_second)
     streams: List[AbstractStream] = []
@@ -245,7 +245,7 @@ def _readers_of_each_list(selected: List[TableEntry], tables: Mapping[str, Table
         table = tables[entry.name]
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
-            families.update((list_family("events", {"types[]": list(table.event_types)}), object_family(table.scanned_path)))
+            families.update((list_family(EVENTS_PATH, {"types[]": list(table.event_types)}), object_family(table.scanned_path)))
         families.update(list_family(child.path, {}) for child in lineage(entry, entries)[1:] if not child.lists_one_parent_in_path)
         readers.update(families)
     return readers

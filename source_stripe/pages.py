@@ -13,6 +13,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_stripe.client import EVENTS_PATH
 from source_stripe.components import observed_at, parsed_body
 from source_stripe.transport import StripeRefused, TableRequests
 
@@ -188,7 +189,7 @@ class StripeHttp:
     def now_and_events_readable(self) -> Tuple[int, bool]:
         """Stripe's time now, and whether the key may read events (restricted keys may lack "Events: Read")."""
         try:
-            response = self._lists.get("events", {"limit": 1})
+            response = self._lists.get(EVENTS_PATH, {"limit": 1})
         except StripeRefused as error:
             if error.status_code != 403:
                 raise

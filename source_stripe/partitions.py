@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List,
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
+from source_stripe.client import EVENTS_PATH
 from source_stripe.pages import ListedOnce
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class EventWindow(Partition):
         params: Dict[str, Any] = {"types[]": list(table.event_types), "created[gte]": self.start}
         if self.end is not None:
             params["created[lt]"] = self.end
-        events = [event for page, _ in self._capture.http.pages("events", params) for event in page]
+        events = [event for page, _ in self._capture.http.pages(EVENTS_PATH, params) for event in page]
         same_second: Dict[Tuple[int, str], List[Mapping[str, Any]]] = {}
         for event in sorted(events, key=lambda event: event["created"]):
             same_second.setdefault((event["created"], event["data"]["object"]["id"]), []).append(event)
@@ -116,7 +117,8 @@ class PartitionPlan:
 
     `usage_read_at`, when this sync reads the usage of every running subscription: the time it is read as of, once
     the `extra` partitions (the running subscriptions), or without them every slice, have finished.
-    `events_settled`: how far the events position may move, since later events may not all be listed yet."""
+    `events_settled`: how far the events position may move, since later events may not all be listed yet;
+    `created_settled`, the same for the `created` position of a list that can show an object late (None: no limit)."""
 
     def __init__(
         self,
@@ -127,9 +129,10 @@ class PartitionPlan:
         extra: List[Partition],
         usage_read_at: Optional[int] = None,
         events_settled: Optional[int] = None,
+        created_settled: Optional[int] = None,
     ) -> None:
         self._capture = capture
-        self._events_settled = events_settled
+        self._events_settled, self._created_settled = events_settled, created_settled
         self._changed = threading.Condition()
         self.slices = [CreatedSlice(capture, start, end, self)]
         self.windows = windows
@@ -183,6 +186,8 @@ class PartitionPlan:
             read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
             chain = sorted(self.slices, key=lambda s: s.start)
             created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
+            if created is not None and self._created_settled is not None:
+                created = min(created, self._created_settled)
             events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: self._events_settled)
             if events is not None:
                 events = min(events, self._events_settled)

@@ -10,6 +10,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record
 
 from source_stripe.children import stamped
+from source_stripe.planning import EVENTS_LISTED_LATE_MARGIN
 from source_stripe.state import TableState
 from source_stripe.tables import TableEntry
 
@@ -35,6 +36,14 @@ class Quirk:
         """Partitions this sync reads besides slices and event windows, and the time they (or, without them, the
         slices) read the table as of, saved as the state's `running_usage`."""
         return [], None
+
+    def lookback(self, seconds: int) -> int:
+        """How far before the saved `created` position a sync lists again, given the config's lookback window."""
+        return seconds
+
+    def created_settled(self, now: int) -> Optional[int]:
+        """How far this sync may move the `created` position at most (None: as far as it read)."""
+        return None
 
     @property
     def other_event_types(self) -> Tuple[str, ...]:
@@ -132,3 +141,17 @@ class ListAgainOnEventsOf(Quirk):
         for page, stamp in capture.http.pages(self.table.path, parameters):
             for obj in page:
                 yield Record(data=stamped(obj, stamp), stream_name=self.table.name)
+
+
+class AppendOnlyListedLate(Quirk):
+    """Rows that never change once made, in a list that can show one after newer ones (Stripe's events, eventually
+    consistent): no lookback window is read again, but the `created` position stays EVENTS_LISTED_LATE_MARGIN behind
+    Stripe's time, so the next sync lists again what may still appear there."""
+
+    changes = "rows never change, but the last minutes before a sync are listed again by the next"
+
+    def lookback(self, seconds: int) -> int:
+        return 0
+
+    def created_settled(self, now: int) -> Optional[int]:
+        return now - EVENTS_LISTED_LATE_MARGIN

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from source_stripe.client import EVENTS_PERMISSION
+from source_stripe.client import EVENTS_PATH
 from source_stripe.quirks import quirk_of
 from source_stripe.tables import TableEntry, by_name, lineage, manifest_tables
 
 README = Path("README.md")
 USER_GUIDE = Path("docs/stripe.md")
 METADATA = Path("metadata.yaml")
-EVENTS_PERMISSION_ID = "rak_event_read"
 
 
 def endpoint(table: TableEntry) -> str:
@@ -88,10 +87,10 @@ def guide_permissions(tables: tuple[TableEntry, ...]) -> str:
         ancestors = [t for t in lineage(table, named)[:-1] if t.permission != table.permission]
         if ancestors:
             permission += f" (and {ancestors[0].permission}, to find its rows through {ancestors[0].name})"
-        rows.setdefault((permission, table.permission_id), []).append(table.name)
+        name = f"{table.name} **and every table's change capture**" if table.path == EVENTS_PATH else table.name
+        rows.setdefault((permission, table.permission_id), []).append(name)
     lines = ["   | table | permission to grant (dashboard name) | Stripe's permission id |", "   | --- | --- | --- |"]
     lines += [f"   | {', '.join(names)} | {permission} | `{permission_id}` |" for (permission, permission_id), names in rows.items()]
-    lines.append(f"   | **change capture** | **{EVENTS_PERMISSION}** | `{EVENTS_PERMISSION_ID}` |")
     return "\n".join(lines)
 
 

@@ -499,6 +499,18 @@ def test_subscription_items_follow_their_subscriptions_events_and_removed_items_
     ]
 
 
+def test_the_events_table_reads_no_lookback_window_and_keeps_its_position_behind_events_listed_late(stripe):
+    listed = [stripe_object("event", id="evt_new", created=NOW - 10), stripe_object("event", id="evt_older", created=NOW - 3600)]
+    stripe.lists("events", listed, NOW)
+
+    output = read_incrementally(config(lookback_window_days=7), "events", state={"events": {"created": NOW - DAY}})
+
+    assert sorted(ids_of(output, "events")) == ["evt_new", "evt_older"]
+    listings = [request.qs for request in stripe.requests_to("events") if "created[gte]" in request.qs]
+    assert [int(query["created[gte]"][0]) for query in listings] == [NOW - DAY]
+    assert final_state(output, "events") == {"created": NOW - EVENTS_LISTED_LATE_MARGIN}
+
+
 def test_a_renamed_coupon_has_its_promotion_codes_listed_again_since_they_embed_it_without_an_event_of_theirs(stripe, requests_mock):
     renamed = stripe_object("coupon", id="SPRING", name="Spring sale")
     code = stripe_object("promotion_code", id="promo_1", created=NOW - 400 * DAY, coupon=renamed)

@@ -37,12 +37,10 @@ class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, Ch
         self.tables = {name: Table(name, objects) for name, objects in generated.tables.items()}
         for name, gone in generated.deleted.items():
             self.tables[name].deleted.update(gone)
-        self.events = EventLog(generated.events)
+        self.events = self.tables["events"] = EventLog(generated.events)
         for table in self.tables.values():
             for object_id in (*table.objects, *table.deleted):
                 factory.claim_id(object_id)
-        for event_id in self.events.objects:
-            factory.claim_id(event_id)
         self.ledger = generated.ledger
         self.ledger.bind(
             get=lambda table, object_id: self.tables[table].objects[object_id],

@@ -23,10 +23,8 @@ KEYS = {
     "restricted_test": RESTRICTED_TEST,
 }
 
-# The permission Stripe names in its 403 message when a restricted key cannot read a table (or events).
-PERMISSIONS = {**{name: str(facts["permission"]) for name, facts in TABLE_FACTS.items()}, "events": "rak_event_read"}
-# Tables a restricted key may be granted; "events" is a permission of its own in Stripe.
-GRANTABLE = (*TABLES, "events")
+# The permission Stripe names in its 403 message when a restricted key cannot read a table (events are one).
+PERMISSIONS = {name: str(facts["permission"]) for name, facts in TABLE_FACTS.items()}
 
 
 def mode_of(key: str) -> str:
@@ -56,7 +54,7 @@ class KeyRing:
 
     def reset(self) -> None:
         with self._lock:
-            self.grants = {RESTRICTED_LIVE: set(GRANTABLE), RESTRICTED_TEST: set(GRANTABLE)}
+            self.grants = {RESTRICTED_LIVE: set(TABLES), RESTRICTED_TEST: set(TABLES)}
             self.revoked = set()
 
     def is_valid(self, key: str) -> bool:
@@ -69,7 +67,7 @@ class KeyRing:
     def set_grants(self, key: str, tables: list[str]) -> None:
         if key not in self.grants:
             raise ValueError(f"only restricted keys have permissions: {mask(key)}")
-        unknown = set(tables) - set(GRANTABLE)
+        unknown = set(tables) - set(TABLES)
         if unknown:
             raise ValueError(f"unknown tables: {sorted(unknown)}")
         with self._lock:

@@ -14,7 +14,7 @@ from .factory import account_object
 from .realism import ALNUM
 from .faults import Faults, Knobs
 from .keys import KeyRing
-from .spec import TABLES, load_spec
+from .spec import EVENT_WINDOW, TABLES, load_spec
 from .dataset import Dataset
 
 DEFAULT_NOW = 1_793_491_200  # 2026-11-01T00:00:00Z: fixed, so runs are reproducible
@@ -127,6 +127,9 @@ class SandboxState:
         dataset = self.dataset(account_id, mode)
         with dataset.lock:
             result = {name: dataset.tables[name].newest_first() for name in TABLES}
+            # What /v1/events lists now: the last 30 days, without the events not listed yet.
+            oldest = self.now - EVENT_WINDOW
+            result["events"] = [e for e in result["events"] if e["created"] >= oldest and dataset.events.is_listed(e, self.now)]
         if not self.knobs.orders_api:
             result["order_returns"] = []
         return result

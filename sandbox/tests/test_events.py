@@ -137,3 +137,17 @@ def test_a_new_event_can_stay_out_of_the_list_for_a_few_seconds(sandbox, client)
     assert any(older < newer for older in held_back for newer in visible), "an older event is missing behind newer ones"
     sandbox.advance_clock(5)
     assert listed() == set(range(30))
+
+
+def test_the_events_tables_truth_is_what_stripe_lists_now(sandbox, client):
+    sandbox.set_knobs(event_delay_seconds=5)
+    sandbox.advance_clock(40 * DAY)
+    for n in range(10):
+        sandbox.create("customers", email=f"{n}@example.com")
+    truth = {e["id"] for e in sandbox.truth()["events"]}
+    listed_now = {e["id"] for e in client.all("/v1/events")}
+    assert truth == listed_now
+    sandbox.advance_clock(5)
+    appeared = {e["id"] for e in client.all("/v1/events")} - listed_now
+    assert appeared, "some events were held back"
+    assert {e["id"] for e in sandbox.truth()["events"]} - truth == appeared
