@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
-from source_stripe.tables import table_names
+from source_stripe.tables import manifest_tables, table_names
 
 ALL_STREAMS = table_names()
+LISTED_PER_PARENT = {table.name: table.parent for table in manifest_tables() if table.parent and not table.parent.embedded_in}
 # What a key without "Events: Read" can sync: every table but the events themselves.
 ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != "events"]
 ENTRY_POINT = [sys.executable, "-m", "source_stripe.run"]
@@ -216,8 +217,16 @@ def assert_destination_equals_stripe(
             # Stripe lists the last 30 days; the destination keeps the events that aged out since it read them.
             oldest = min(event["created"] for event in truth[stream])
             rows = [event for event in rows if event["created"] >= oldest]
+        expected = truth[stream]
+        link = LISTED_PER_PARENT.get(stream)
+        if link:
+            # No list shows the rows of a parent Stripe deleted (a deleted customer's payment methods): a destination
+            # has them if it read them before, as the user guide says. They are left out on both sides.
+            parents = {parent["id"] for parent in truth[link.table]}
+            rows = [row for row in rows if row.get(link.key) in parents]
+            expected = [row for row in expected if row.get(link.key) in parents]
         kept = sorted(map(as_destination_sees_it, rows), key=lambda record: record["id"])
-        expected = sorted(map(as_destination_sees_it, truth[stream]), key=lambda record: record["id"])
+        expected = sorted(map(as_destination_sees_it, expected), key=lambda record: record["id"])
         kept_ids, expected_ids = [r["id"] for r in kept], [r["id"] for r in expected]
         assert kept_ids == expected_ids, (
             f"{stream}: missing {sorted(set(expected_ids) - set(kept_ids))[:10]}, "

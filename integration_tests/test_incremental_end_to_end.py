@@ -168,6 +168,10 @@ def arrange_objects_to_change(sandbox):
         sandbox.create("credit_notes", created=long_ago, mode="live")
     fund_payouts(sandbox)
     sandbox.create("promotion_codes", created=long_ago, mode="live")
+    new_customer = sandbox.create("customers", created=two_days_ago, mode="live")
+    recent["customer_balance_transactions"] = sandbox.create(
+        "customer_balance_transactions", customer=new_customer["id"], created=two_days_ago, mode="live"
+    )
     sandbox.create("subscription_schedule", created=long_ago, start_date=long_ago, mode="live")  # running
     sandbox.create("subscription_schedule", created=long_ago, mode="live")  # to start in a month
     for _ in range(2):  # drafts whose items change, which only the lookback window sees (invoice.updated does not say)
@@ -234,6 +238,16 @@ def change_every_table(sandbox, recent, days_between_changes=1):
 
     change("create", "shipping_rates")
     change("update", "shipping_rates", recent["shipping_rates"]["id"], display_name="Overnight", active=False)
+    # Wallets: a card attached, one changed, one detached (gone from its customer's list); a credit granted by hand,
+    # which changes its customer's balance (customer.updated), and a recent one's description, which sends no event.
+    change("create", "payment_methods")
+    change("update", "payment_methods", pick("payment_methods", rule=lambda m: m["customer"] not in pick.used)["id"], metadata={"label": "work"})
+    gone_method = pick("payment_methods", rule=lambda m: m["customer"] not in pick.used)
+    change("delete", "payment_methods", gone_method["id"])
+    deleted["payment_methods"] = [gone_method["id"]]
+    change("create", "customer_balance_transactions", amount=-2500)
+    change("update", "customer_balance_transactions", recent["customer_balance_transactions"]["id"], description="Corrected")
+
     # A promotion code embeds its coupon as it is now: renaming the coupon changes its codes without their events.
     change("create", "promotion_codes")
     change("update", "promotion_codes", pick("promotion_codes", rule=lambda c: c["active"])["id"], active=False)
@@ -390,6 +404,8 @@ def create_recent_objects_in_every_table(sandbox):
     recent["invoice_items"] = make("invoice_items", invoice=recent["invoices"]["id"])
     recent["credit_notes"] = make("credit_notes")
     recent["promotion_codes"] = make("promotion_codes", coupon=recent["coupons"]["id"])
+    recent["payment_methods"] = make("payment_methods", customer=recent["customers"]["id"])
+    recent["customer_balance_transactions"] = make("customer_balance_transactions", customer=recent["customers"]["id"])
     recent["subscription_schedule"] = make("subscription_schedule", customer=recent["customers"]["id"])
     fund_payouts(sandbox)
     recent["payouts"] = make("payouts", amount=5000)
@@ -427,6 +443,11 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     change("update", "promotion_codes", recent["promotion_codes"]["id"], metadata={"channel": "newsletter"})
     change("create", "subscription_schedule")
     change("update", "subscription_schedule", recent["subscription_schedule"]["id"], status="canceled")
+    # Without events a detached payment method is not seen (its customer's list no longer shows it): none here.
+    change("create", "payment_methods", customer=recent["customers"]["id"])
+    change("update", "payment_methods", recent["payment_methods"]["id"], metadata={"label": "home"})
+    change("create", "customer_balance_transactions", customer=recent["customers"]["id"])
+    change("update", "customer_balance_transactions", recent["customer_balance_transactions"]["id"], description="Corrected")
     change("update", "tax_rates", recent["tax_rates"]["id"], active=False)
     change("update", "subscriptions", recent["subscriptions"]["id"], metadata={"tier": "gold"})
     change("create", "subscription_items", subscription=recent["subscriptions"]["id"], price=spare_price)

@@ -82,6 +82,8 @@ class TableCapture:
         if event["type"] in self.table.quirk.other_event_types:
             yield from self.table.quirk.records_from_events(self, events)
             return
+        if not self.table.quirk.reads_parent_for(events):
+            return
         obj = event["data"]["object"]
         if all(e.get("api_version") == self.table.api_version and e["data"]["object"] == obj for e in events):
             deleted = any(e["type"] in self.table.deletions for e in events)

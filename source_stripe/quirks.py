@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Mapping, Option
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
-from source_stripe.children import stamped
+from source_stripe.children import path_of_one_parent, stamped
 from source_stripe.planning import EVENTS_LISTED_LATE_MARGIN
 from source_stripe.state import TableState
 from source_stripe.tables import TableEntry
@@ -47,8 +47,12 @@ class Quirk:
 
     @property
     def other_event_types(self) -> Tuple[str, ...]:
-        """Events of other objects that the table replays besides its entry's, which records_from_events reads."""
+        """Event types whose objects are not the scanned table's, which records_from_events reads."""
         return ()
+
+    def reads_parent_for(self, events: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether a parent's events in one second may have changed its rows, so that they are read again."""
+        return True
 
     def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
         """The records that events of one of other_event_types' objects in one second stand for."""
@@ -155,3 +159,44 @@ class AppendOnlyListedLate(Quirk):
 
     def created_settled(self, now: int) -> Optional[int]:
         return now - EVENTS_LISTED_LATE_MARGIN
+
+
+class RowsWithEventsOfTheirOwn(Quirk):
+    """A child table whose rows have events of their own (a customer's payment methods), not their parent's: an event
+    carries the row itself. When it cannot be taken as it is (another API version, or several in one second), the row
+    is fetched again from the list of the parent it named; a row that names no parent any more (detached), or that its
+    parent no longer lists, arrives deleted."""
+
+    @property
+    def other_event_types(self) -> Tuple[str, ...]:
+        return self.table.event_types
+
+    def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
+        key, row = self.table.parent.key, events[-1]["data"]["object"]
+        stamp = max(event["created"] for event in events) * 1000
+        if all(event.get("api_version") == capture.table.api_version and event["data"]["object"] == row for event in events):
+            gone = not row.get(key) or any(event["type"] in self.table.deletions for event in events)
+            yield Record(data=stamped(row, stamp, deleted=gone), stream_name=self.table.name)
+            return
+        parent = next((e["data"]["object"][key] for e in reversed(events) if e["data"]["object"].get(key)), None)
+        current, fetched = None, stamp + 1
+        if parent is not None:
+            current, fetched = capture.http.retrieve(path_of_one_parent(self.table, {"id": parent}), row["id"])
+        found = current if current is not None and current.get(key) else None
+        yield Record(data=stamped(found or row, max(fetched, stamp + 1), deleted=found is None), stream_name=self.table.name)
+
+
+class OnlyParentChangesOf(Quirk):
+    """A child table with no events of its own whose rows change only when `fields` of their parent do (a customer's
+    balance transactions, its balance): other events of the parent do not have its rows read again."""
+
+    def __init__(self, table: TableEntry, fields: Sequence[str]) -> None:
+        super().__init__(table)
+        self.fields = tuple(fields)
+
+    @property
+    def changes(self) -> str:
+        return f"only the {{parent}}'s updates that change its {', '.join(f'`{f}`' for f in self.fields)} have its rows read again"
+
+    def reads_parent_for(self, events: Sequence[Mapping[str, Any]]) -> bool:
+        return any(set(event["data"].get("previous_attributes") or ()) & set(self.fields) for event in events)

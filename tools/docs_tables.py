@@ -36,9 +36,10 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     """How updates and deletions reach the table, from what its entry says."""
     top = lineage(table, tables)[0]
     kind = object_in_words(top)
-    if table.parent:
+    quirk = quirk_of(table)
+    if table.parent and not quirk.other_event_types:
         said = f"their {kind}'s events and the lookback window" if table.events else "the lookback window"
-        if table.deletions:
+        if top.deletions and table.parent.embedded_in:
             said += f"; the rows of a deleted {kind} arrive deleted"
     elif table.events:
         families = dict.fromkeys(f"`{event.rsplit('.', 1)[0]}.*`" for event in table.event_types)
@@ -47,8 +48,10 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
             said += "; updates only through the lookback window (Stripe sends no event for them)"
     else:
         said = "the lookback window (Stripe sends no events for them)"
-    quirk = quirk_of(table).changes.format(parent=kind)
-    return f"{said}; {quirk}" if quirk else said
+    if table.parent and not table.parent.embedded_in and top.deletions:
+        said += f"; the rows of a deleted {kind} stay as last read (its `is_deleted` tells)"
+    changed = quirk.changes.format(parent=kind)
+    return f"{said}; {changed}" if changed else said
 
 
 def readme_tables(tables: tuple[TableEntry, ...]) -> str:

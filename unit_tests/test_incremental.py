@@ -511,6 +511,54 @@ def test_the_events_table_reads_no_lookback_window_and_keeps_its_position_behind
     assert final_state(output, "events") == {"created": NOW - EVENTS_LISTED_LATE_MARGIN}
 
 
+def test_payment_methods_follow_their_own_events_and_a_detached_one_arrives_deleted(stripe):
+    attached = stripe_object("payment_method", id="pm_new", customer="cus_1")
+    detached = stripe_object("payment_method", id="pm_gone", customer=None)
+    stripe.lists("customers", [], NOW)
+    stripe.lists("events", [event("payment_method.attached", attached, NOW - 200), event("payment_method.detached", detached, NOW - 100)], NOW)
+
+    output = read_incrementally(config(), "payment_methods", state={"payment_methods": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert sorted((r["id"], r.get("customer"), r["is_deleted"]) for r in records_of(output, "payment_methods")) == [
+        ("pm_gone", None, True),
+        ("pm_new", "cus_1", False),
+    ]
+
+
+@pytest.mark.parametrize("found", [True, False], ids=["still_attached", "detached_since"])
+def test_a_payment_method_event_in_another_api_version_is_fetched_again_from_its_customers_list(stripe, requests_mock, found):
+    renewed = stripe_object("payment_method", id="pm_1", customer="cus_1", metadata={"renewed": "yes"})
+    stripe.lists("customers", [], NOW)
+    stripe.lists("events", [event("payment_method.automatically_updated", renewed, NOW - 100, api_version="2020-08-27")], NOW)
+    if found:
+        requests_mock.get(stripe.url("customers/cus_1/payment_methods/pm_1"), json=renewed)
+    else:
+        stripe.answers_error("customers/cus_1/payment_methods/pm_1", 404, "No such PaymentMethod: 'pm_1'", "resource_missing")
+
+    output = read_incrementally(config(), "payment_methods", state={"payment_methods": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    (record,) = records_of(output, "payment_methods")
+    assert (record["id"], record["is_deleted"], record["observed_at"] > (NOW - 100) * 1000) == ("pm_1", not found, True)
+
+
+def test_a_customers_balance_transactions_are_listed_again_only_when_its_balance_changed(stripe, requests_mock):
+    credited = customer("credited", NOW - 400 * DAY, balance=-2500)
+    renamed = customer("renamed", NOW - 300 * DAY, name="New name")
+    stripe.lists("customers", [], NOW)
+    stripe.lists("events", [
+        event("customer.updated", credited, NOW - 200, previous_attributes={"balance": 0}),
+        event("customer.updated", renamed, NOW - 100, previous_attributes={"name": "Old"}),
+    ], NOW)  # fmt: skip
+    credit = stripe_object("customer_balance_transaction", id="cbtxn_1", customer="cus_credited", amount=-2500)
+    listed = stripe.serves_list("customers/cus_credited/balance_transactions", [credit])
+
+    output = read_incrementally(config(), "customer_balance_transactions", state={"customer_balance_transactions": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert ids_of(output, "customer_balance_transactions") == ["cbtxn_1"]
+    assert listed[0].call_count == 1
+    assert stripe.requests_to("customers/cus_renamed/balance_transactions") == []
+
+
 def test_a_renamed_coupon_has_its_promotion_codes_listed_again_since_they_embed_it_without_an_event_of_theirs(stripe, requests_mock):
     renamed = stripe_object("coupon", id="SPRING", name="Spring sale")
     code = stripe_object("promotion_code", id="promo_1", created=NOW - 400 * DAY, coupon=renamed)

@@ -167,6 +167,9 @@ def test_every_table_syncs_together(stripe):
         stripe.serves_list("balance_transactions", objects("balance_transaction", 1, f"txn_{payout}"), payout=payout)
     for session in ("checkout.session_0000", "checkout.session_0001"):  # selling, as Stripe's example is
         stripe.serves_list(f"checkout/sessions/{session}/line_items", objects("item", 1, f"li_{session}"))
+    for customer in ("customer_0000", "customer_0001"):  # which embed neither their payment methods nor credits
+        stripe.serves_list(f"customers/{customer}/payment_methods", objects("payment_method", 1, f"pm_{customer}"))
+        stripe.serves_list(f"customers/{customer}/balance_transactions", objects("customer_balance_transaction", 1, f"cbtxn_{customer}"))
 
     output = read(config())
 
@@ -182,6 +185,8 @@ def test_every_table_syncs_together(stripe):
         "setup_attempts",
         "payout_balance_transactions",
         "checkout_sessions_line_items",
+        "payment_methods",
+        "customer_balance_transactions",
     } | embedded_in_examples
 
 

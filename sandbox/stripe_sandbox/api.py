@@ -236,8 +236,10 @@ class StripeApi:
 
     def _retrieve(self, dataset: Dataset, endpoint: Endpoint, path: str, args: tuple[str, ...], query: Query):
         table = dataset.tables[endpoint.table]
-        object_id = args[0]
+        object_id = args[-1]
         obj = table.objects.get(object_id)
+        if len(args) > 1 and obj is not None and obj[table.parent_field] != args[0]:
+            obj = None  # one parent's object, asked of another (or of the one it left: a detached payment method)
         if obj is None:
             if endpoint.table == "customers" and object_id in table.deleted:
                 return {"id": object_id, "object": "customer", "deleted": True}

@@ -203,6 +203,7 @@ class CatalogChanges:
         for sub in list(self.tables["subscriptions"].objects.values()):
             if sub["customer"] == current["id"] and sub["status"] != "canceled":
                 self.update("subscriptions", sub["id"], {"status": "canceled"}, now)
+        # Its payment methods and balance transactions stay in Stripe, without an event, but no list shows them now.
         self._emit(now, "customer.deleted", self.tables["customers"].remove(current["id"]))
         return deleted(current)
 

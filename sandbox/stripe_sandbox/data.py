@@ -12,6 +12,7 @@ from .history_billing import BillingHistory
 from .history_catalog import CatalogHistory
 from .history_checkout import CheckoutHistory
 from .history_payments import PaymentHistory
+from .history_wallet import WalletHistory
 from .ledger import Ledger
 from .realism import DAY
 from .spec import EVENT_WINDOW, TABLES, Spec
@@ -49,7 +50,7 @@ class _Moments:
         return self._last
 
 
-class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory):
+class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory, WalletHistory):
     """Builds one dataset (an account in one mode): objects in their final state plus the events of
     the last 30 days, each event holding the object as it was then, consistent with the final state."""
 
@@ -157,6 +158,7 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory)
         self.ledger.advance(self.now)
         self.subscription_schedules()
         self.promotion_codes()
+        self.wallets()
         for name, objects in self.balance.items():
             self.tables[name].extend(objects.values())
         return Generated(tables=self.tables, events=self.events, deleted=self.deleted, ledger=self.ledger)

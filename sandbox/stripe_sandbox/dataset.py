@@ -15,13 +15,14 @@ from .changes_billing import BillingChanges
 from .changes_catalog import CatalogChanges
 from .changes_checkout import CheckoutChanges
 from .changes_payments import PaymentChanges
+from .changes_wallet import WalletChanges
 from .data import Generated
 from .factory import Factory
 from .spec import TABLE_OBJECTS
 from .store import AdminError, EventLog, Table
 
 
-class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, CheckoutChanges):
+class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, CheckoutChanges, WalletChanges):
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
     def __init__(

@@ -19,6 +19,7 @@ from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
 from .objects_checkout import CheckoutObjects
 from .objects_discounts import DiscountObjects
+from .objects_wallet import WalletObjects
 from .objects_payments import PaymentObjects
 from .realism import ALNUM
 from .spec import Spec
@@ -54,6 +55,7 @@ ID_FORMATS = {
     "credit_note": ("cn_", 24),
     "credit_note_line_item": ("cnli_", 24),
     "promotion_code": ("promo_", 24),
+    "customer_balance_transaction": ("cbtxn_", 24),
     "subscription_schedule": ("sub_sched_", 24),
     "coupon": ("", 8),  # without an id of the user's choosing, eight capitals and digits (see Factory.coupon)
     "order": ("or_", 24),
@@ -65,7 +67,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects, DiscountObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects, DiscountObjects, WalletObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):

@@ -79,7 +79,7 @@ def load_spec(directory: Path = GENERATED_DIR) -> Spec:
     list_tables = {
         template: OBJECT_TABLES[info["object"]]
         for template, info in raw_endpoints.items()
-        if info.get("object") in OBJECT_TABLES and not info["path_params"]
+        if info.get("object") in OBJECT_TABLES
     }
     endpoints = []
     for template, info in raw_endpoints.items():
