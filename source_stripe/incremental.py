@@ -230,7 +230,7 @@ def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: st
         scanned_params=scanned.request_parameters,
         created_field=scanned.created_field,
         created_filter=scanned.created_filter,
-        event_types=entry.event_types + quirk.other_event_types,
+        event_types=tuple(dict.fromkeys(entry.event_types + quirk.other_event_types)),
         deletions=entry.deletions,
         is_child=not entry.is_top_level,
         quirk=quirk,
