@@ -19,7 +19,7 @@ import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 # PyAirbyte otherwise asks Airbyte's online registry about every connector it runs; the connector is installed here.
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")
@@ -291,16 +291,23 @@ def _licensed_items(subscription: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def _print_counts(cache: Any, streams: List[str]) -> None:
     print("\nrows per table")
+    width = _name_width(streams)
     with cache.get_sql_engine().connect() as connection:
         for stream in streams:
-            print(f"  {stream:<24}{_count_rows(connection, stream):>8}")
+            print(f"  {stream:<{width}}{_count_rows(connection, stream):>8}")
+
+
+def _name_width(streams: Iterable[str]) -> int:
+    """A column as wide as the longest table name, and a space."""
+    return max(len(stream) for stream in streams) + 1
 
 
 def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, int]) -> None:
     """Per table, what the last sync did to the warehouse's rows: new ids, changed content, newly deleted, and rows the
     connector read again (its lookback window, usage summaries) that turned out unchanged."""
     columns = ("read", "added", "updated", "deleted", "unchanged")
-    print(f"\n  {'table':<24}" + "".join(f"{c:>10}" for c in columns))
+    width = _name_width(after)
+    print(f"\n  {'table':<{width}}" + "".join(f"{c:>10}" for c in columns))
     totals = dict.fromkeys(columns, 0)
     for stream in sorted(after):
         counts = dict.fromkeys(columns, 0)
@@ -316,8 +323,8 @@ def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, in
             elif record != old[0]:
                 counts["unchanged"] += 1
         totals = {c: totals[c] + counts[c] for c in columns}
-        print(f"  {stream:<24}" + "".join(f"{counts[c]:>10}" for c in columns))
-    print(f"  {'total':<24}" + "".join(f"{totals[c]:>10}" for c in columns))
+        print(f"  {stream:<{width}}" + "".join(f"{counts[c]:>10}" for c in columns))
+    print(f"  {'total':<{width}}" + "".join(f"{totals[c]:>10}" for c in columns))
     print("  read: records the sync read (one object can arrive more than once: listed, then from its events);")
     print("  added / updated / deleted: rows new, with changed content, newly marked is_deleted;")
     print("  unchanged: rows read again with the same content (the lookback window, usage summaries)")
