@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
+from source_stripe.client import EVENTS_PATH
 from source_stripe.tables import manifest_tables, table_names
 
 ALL_STREAMS = table_names()
+EVENTS_TABLE = next(table.name for table in manifest_tables() if table.path == EVENTS_PATH)
 LISTED_PER_PARENT = {table.name: table.parent for table in manifest_tables() if table.parent and not table.parent.embedded_in}
 # What a key without "Events: Read" can sync: every table but the events themselves.
-ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != "events"]
+ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != EVENTS_TABLE]
 ENTRY_POINT = [sys.executable, "-m", "source_stripe.run"]
 
 
@@ -213,7 +215,7 @@ def assert_destination_equals_stripe(
 ) -> None:
     for stream in streams:
         rows = destination.rows(stream)
-        if stream == "events" and truth[stream]:
+        if stream == EVENTS_TABLE and truth[stream]:
             # Stripe lists the last 30 days; the destination keeps the events that aged out since it read them.
             oldest = min(event["created"] for event in truth[stream])
             rows = [event for event in rows if event["created"] >= oldest]

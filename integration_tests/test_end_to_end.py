@@ -2,7 +2,7 @@
 
 import pytest
 
-from integration_tests.connector_process import ALL_STREAMS, assert_equals_truth, run_connector
+from integration_tests.connector_process import ALL_STREAMS, EVENTS_TABLE, assert_equals_truth, run_connector
 from stripe_sandbox import Sandbox, keys
 
 pytestmark = pytest.mark.end_to_end
@@ -60,7 +60,7 @@ def test_restricted_key_syncs_what_it_may_and_names_each_missing_permission(sand
 
 
 def test_check_with_a_restricted_key_lists_what_to_grant(sandbox):
-    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, [t for t in ALL_STREAMS if t not in ("disputes", "events")])
+    sandbox.set_key_permissions(keys.RESTRICTED_LIVE, [t for t in ALL_STREAMS if t not in ("disputes", EVENTS_TABLE)])
 
     run = run_connector("check", live_config(sandbox, api_key=keys.RESTRICTED_LIVE))
 

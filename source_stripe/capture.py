@@ -31,6 +31,7 @@ class Table:
     created_field: str  # the scanned objects' field that the list's `created` filter compares
     created_filter: bool  # whether the scanned list takes that filter; without, slices are cut out of its pages
     event_types: Tuple[str, ...]  # every event type its entry names, whatever it means
+    replayed_events_query: Mapping[str, Any]  # how every table of the sync asks for the events it replays
     deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
     is_child: bool
     quirk: Quirk

@@ -38,9 +38,9 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_stripe.capture import Table, TableCapture, config_time
-from source_stripe.client import EVENTS_PATH, StripeClient
+from source_stripe.client import StripeClient
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
-from source_stripe.pages import SharedPages, StripeHttp, SyncClock, list_family, object_family
+from source_stripe.pages import REPLAYED_EVENTS, SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan
 from source_stripe.quirks import quirk_of
 from source_stripe.state import TableState
@@ -49,6 +49,8 @@ from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND
 
 logger = logging.getLogger("airbyte")
 
+# Stripe's event list is filtered by at most this many types at once.
+MAX_EVENT_TYPES = 20
 # Each slice ends on a partial page, so slices are as large as keeping the request budget's requests in flight allows:
 # this many objects at the live budget, and as many times more as the budget is smaller (test mode's 24 requests/s on
 # the top-level tables: 1,049 requests and 2,214 records/s with 2,000, 1,019 and 2,317 with 8,000; live, 4,000 read no
@@ -196,8 +198,9 @@ def change_capture_streams(
     its schema loader."""
     entries = by_name(tables_of(manifest))
     api_version = manifest["definitions"]["requester"]["request_headers"]["Stripe-Version"]
-    tables = {name: _table(entry, entries, api_version) for name, entry in entries.items()}
     selected = [entry for name, entry in entries.items() if name in selected_streams]
+    replayed = replayed_events_query(selected)
+    tables = {name: _table(entry, entries, api_version, replayed) for name, entry in entries.items()}
     shared = SharedPages(_readers_of_each_list(selected, tables, entries))
     events = client.events()
     clock = SyncClock(StripeHttp(client.events_table.name, events, events, shared))
@@ -221,7 +224,19 @@ def objects_per_slice(requests_per_second: Optional[float]) -> int:
     return int(OBJECTS_PER_SLICE * max(1.0, live_pace / (requests_per_second or live_pace)))
 
 
-def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: str) -> Table:
+def replayed_events_query(selected: List[TableEntry]) -> Mapping[str, Any]:
+    """How every table of a sync asks for the events it replays: one list for all, so a table's events are paged
+    through once whatever number of tables replay them. Stripe takes at most MAX_EVENT_TYPES types; past that (most
+    tables selected) the list is of every event, of which each table keeps its own."""
+    types = sorted({event_type for entry in selected for event_type in _replayed(entry, quirk_of(entry))})
+    return {"types[]": types} if len(types) <= MAX_EVENT_TYPES else {}
+
+
+def _replayed(entry: TableEntry, quirk: Any) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(entry.event_types + quirk.other_event_types))
+
+
+def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: str, replayed: Mapping[str, Any]) -> Table:
     scanned = lineage(entry, entries)[0]
     quirk = quirk_of(entry)
     return Table(
@@ -230,7 +245,8 @@ def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: st
         scanned_params=scanned.request_parameters,
         created_field=scanned.created_field,
         created_filter=scanned.created_filter,
-        event_types=tuple(dict.fromkeys(entry.event_types + quirk.other_event_types)),
+        event_types=_replayed(entry, quirk),
+        replayed_events_query=replayed,
         deletions=entry.deletions,
         is_child=not entry.is_top_level,
         quirk=quirk,
@@ -245,7 +261,7 @@ def _readers_of_each_list(selected: List[TableEntry], tables: Mapping[str, Table
         table = tables[entry.name]
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
-            families.update((list_family(EVENTS_PATH, {"types[]": list(table.event_types)}), object_family(table.scanned_path)))
+            families.update((REPLAYED_EVENTS, object_family(table.scanned_path)))
         families.update(list_family(child.path, {}) for child in lineage(entry, entries)[1:] if not child.lists_one_parent_in_path)
         readers.update(families)
     return readers

@@ -133,6 +133,11 @@ class _SharedPage:
         return self._page
 
 
+# The event list every table's event windows page through alike, whatever their query (see EventWindow); the events
+# table's own slices list it otherwise.
+REPLAYED_EVENTS = (EVENTS_PATH, ("replayed by the tables",))
+
+
 def object_family(collection: str) -> Tuple[str, Tuple[Any, ...]]:
     """The objects of `collection` that tables fetch one by one (an event's object as it is now): every table that scans
     that collection replays the same events, so asks for the same objects."""
@@ -159,19 +164,24 @@ class StripeHttp:
         self._objects = objects
         self._shared = shared
 
-    def page(self, path: str, params: Mapping[str, Any], starting_after: Optional[str]) -> Tuple[List[MutableMapping[str, Any]], int, bool]:
-        """One page of a Stripe list, newest first: its objects, their `observed_at`, and whether more follow."""
+    def page(
+        self, path: str, params: Mapping[str, Any], starting_after: Optional[str], family: Optional[Tuple[str, Tuple[Any, ...]]] = None
+    ) -> Tuple[List[MutableMapping[str, Any]], int, bool]:
+        """One page of a Stripe list, newest first: its objects, their `observed_at`, and whether more follow. `family`:
+        which tables read it alike, when not every table that pages through its list (see SharedPages.fetch)."""
         query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
-        listed, stamp, body = self._shared.fetch(path, query, lambda: self._lists.get(path, query))
+        listed, stamp, body = self._shared.fetch(path, query, lambda: self._lists.get(path, query), family)
         if not listed:  # an answer the error handler ignores, such as a missing legacy API, lists nothing
             return [], stamp, False
         return body["data"], stamp, bool(body["has_more"] and body["data"])
 
-    def pages(self, path: str, params: Mapping[str, Any], starting_after: Optional[str] = None) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
+    def pages(
+        self, path: str, params: Mapping[str, Any], starting_after: Optional[str] = None, family: Optional[Tuple[str, Tuple[Any, ...]]] = None
+    ) -> Iterator[Tuple[List[MutableMapping[str, Any]], int]]:
         """Every page of a Stripe list, newest first (after `starting_after`), with the `observed_at` of its objects."""
         listed = ListedOnce(self.table)
         while True:
-            data, stamp, has_more = self.page(path, params, starting_after)
+            data, stamp, has_more = self.page(path, params, starting_after, family)
             yield listed.new_in(data, has_more), stamp
             if not has_more:
                 return

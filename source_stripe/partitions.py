@@ -11,7 +11,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record
 
 from source_stripe.client import EVENTS_PATH
-from source_stripe.pages import ListedOnce
+from source_stripe.pages import REPLAYED_EVENTS, ListedOnce
 
 if TYPE_CHECKING:
     from source_stripe.capture import TableCapture
@@ -81,7 +81,8 @@ class CreatedSlice(Partition):
 
 
 class EventWindow(Partition):
-    """The table's events in [start, end) (end None: up to now), replayed oldest second first.
+    """The table's events in [start, end) (end None: up to now), replayed oldest second first. Every table of a sync
+    pages through the same event list (see Table.replayed_events_query), fetched once for all (SharedPages).
 
     Stripe dates events to the second and does not list one second's events in the order they happened, so the
     events of one object that share a second are replayed together (records_from_events)."""
@@ -91,10 +92,12 @@ class EventWindow(Partition):
 
     def read(self) -> Iterable[Record]:
         table = self._capture.table
-        params: Dict[str, Any] = {"types[]": list(table.event_types), "created[gte]": self.start}
+        params: Dict[str, Any] = {**table.replayed_events_query, "created[gte]": self.start}
         if self.end is not None:
             params["created[lt]"] = self.end
-        events = [event for page, _ in self._capture.http.pages(EVENTS_PATH, params) for event in page]
+        wanted = set(table.event_types)
+        pages = self._capture.http.pages(EVENTS_PATH, params, family=REPLAYED_EVENTS)
+        events = [event for page, _ in pages for event in page if event["type"] in wanted]
         same_second: Dict[Tuple[int, str], List[Mapping[str, Any]]] = {}
         for event in sorted(events, key=lambda event: event["created"]):
             same_second.setdefault((event["created"], event["data"]["object"]["id"]), []).append(event)

@@ -195,6 +195,37 @@ def test_subscription_events_are_read_once_for_the_three_tables_that_follow_them
     assert len([request for request in stripe.requests_to("subscriptions") if request.qs["status"] == ["all"]]) == 1
 
 
+def replay_requests(stripe):
+    return [request.qs for request in stripe.requests_to("events") if "created[gte]" in request.qs]
+
+
+def test_tables_replaying_different_events_page_through_one_event_list_each_keeping_its_own(stripe):
+    stripe.lists("customers", [], NOW)
+    stripe.lists("refunds", [], NOW)
+    renamed = customer("renamed", NOW - 3 * DAY, name="New name")
+    refunded = stripe_object("refund", id="re_1", created=NOW - 3 * DAY, status="succeeded")
+    stripe.lists("events", [event("customer.updated", renamed, NOW - HOUR), event("refund.updated", refunded, NOW - HOUR)], NOW)
+
+    output = read_incrementally(config(), "customers", "refunds", state={t: {"created": NOW - DAY, "events": NOW - DAY} for t in ("customers", "refunds")})
+
+    (query,) = replay_requests(stripe)
+    assert {"customer.updated", "refund.updated"} <= set(query["types[]"])
+    assert ids_of(output, "customers") == ["cus_renamed"]
+    assert ids_of(output, "refunds") == ["re_1"]
+
+
+def test_tables_replaying_more_than_twenty_event_types_read_the_event_list_unfiltered_once(stripe):
+    tables = ("customers", "invoices", "subscriptions")
+    for path in tables:
+        stripe.lists(path, [], NOW)
+    stripe.lists("events", [], NOW)
+
+    read_incrementally(config(), *tables, state={t: {"created": NOW - DAY, "events": NOW - DAY} for t in tables})
+
+    (query,) = replay_requests(stripe)
+    assert "types[]" not in query
+
+
 def running_statuses_listed(stripe):
     return sorted(request.qs["status"][0] for request in stripe.requests_to("subscriptions") if request.qs["status"] != ["all"])
 

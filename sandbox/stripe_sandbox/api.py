@@ -44,6 +44,10 @@ class ApiError(Exception):
         self.error = {"type": type, "message": message, **extra}
 
 
+# Stripe filters the event list by at most this many types at once.
+MAX_EVENT_TYPES = 20
+
+
 def _invalid(message: str, param: str | None = None, **extra: str) -> ApiError:
     return ApiError(400, message, **({"param": param} if param else {}), **extra)
 
@@ -278,6 +282,8 @@ class StripeApi:
         single = query.plain.get("type")
         if types and single is not None:
             raise _invalid("You may only specify one of these parameters: type, types.", "types")
+        if len(types) > MAX_EVENT_TYPES:
+            raise _invalid(f"Invalid array: types may have at most {MAX_EVENT_TYPES} elements.", "types")
         if types:
             wanted = set(types)
             of_type = lambda event: event["type"] in wanted  # noqa: E731

@@ -46,6 +46,12 @@ def test_type_filter_accepts_stripes_wildcard(api):
     assert {e["type"] for e in api.all("/v1/events", type="refund.created")} == {"refund.created"}
 
 
+def test_more_than_twenty_types_are_rejected(api):
+    types = [f"customer.type_{n}" for n in range(21)]
+    assert api.error("/v1/events", 400, types=types)["param"] == "types"
+    assert api.ok("/v1/events", types=types[:20])["object"] == "list"
+
+
 def test_type_and_types_together_are_rejected(api):
     assert "type, types" in api.error("/v1/events", 400, type="customer.created", types=["customer.updated"])["message"]
 
