@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
+from source_stripe.accounts import ACCOUNT_FIELD
 from source_stripe.client import EVENTS_PATH
 from source_stripe.tables import manifest_tables, table_names
 
@@ -165,7 +166,7 @@ def read_until_killed(
         return _sorted(subprocess.CompletedProcess(args, exit_code, "".join(lines), stderr.read()))
 
 
-CONNECTOR_FIELDS = ("observed_at", "is_deleted")
+CONNECTOR_FIELDS = ("observed_at", "is_deleted", ACCOUNT_FIELD)
 
 
 def as_destination_sees_it(record: Mapping[str, Any]) -> Dict[str, Any]:
@@ -194,6 +195,10 @@ class Destination:
 
     def deleted_ids(self, stream: str) -> Set[str]:
         return {id_ for id_, record in self.kept.get(stream, {}).items() if record.get("is_deleted")}
+
+    def of_account(self, account: str) -> "Destination":
+        """The rows read from one Stripe account, as a warehouse query filtering on account_id sees them."""
+        return Destination({stream: {i: r for i, r in rows.items() if r[ACCOUNT_FIELD] == account} for stream, rows in self.kept.items()})
 
 
 def what_the_destination_keeps(*syncs: Mapping[str, Sequence[Mapping[str, Any]]]) -> Destination:

@@ -128,7 +128,7 @@ class TableCapture:
             records = list(self.records_from(current, stamp))
         return records, {record.data["id"] for record in records}, stamp
 
-    def plan(self, saved: TableState, config: Mapping[str, Any]) -> Tuple[TableState, PartitionPlan]:
+    def plan(self, saved: TableState, config: Mapping[str, Any], changed: threading.Condition) -> Tuple[TableState, PartitionPlan]:
         """This sync's positions and partitions: the `created` range to list, the event windows to replay, and any
         others the table's quirk adds."""
         now, events_readable = self.clock.now_and_events_readable()
@@ -145,7 +145,7 @@ class TableCapture:
         extra, usage_read_at = self.table.quirk.extra_partitions(self, planned.state, config, now, planned.incremental)
         partitions = PartitionPlan(
             self, planned.created_from, end, windows, extra, usage_read_at,
-            events_settled=planned.events_settled, created_settled=self.table.quirk.created_settled(now),
+            events_settled=planned.events_settled, created_settled=self.table.quirk.created_settled(now), changed=changed,
         )  # fmt: skip
         return planned.state, partitions
 

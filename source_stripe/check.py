@@ -15,6 +15,7 @@ import requests
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
+from source_stripe.accounts import SyncAccounts
 from source_stripe.children import ParentStep, path_of_one_parent
 from source_stripe.client import EVENTS_PATH, StripeClient
 from source_stripe.components import parsed_body
@@ -56,7 +57,23 @@ class ConnectionCheck:
         refusal = next((result.detail for result in results.values() if result.status == "refused"), None)
         if refusal:
             return self._failed(refusal)
-        return self._verdict(results, first)
+        return self._verdict(results, first, self._probe_accounts())
+
+    def _probe_accounts(self) -> List[str]:
+        """With several accounts configured, those the key cannot read and why, each asked as a sync asks."""
+        accounts = SyncAccounts(self._client, self._config)
+        if not accounts.several:
+            return []
+        listed = accounts.accounts()
+        ask = lambda account: self._ask(self._client.events(PROBE_RETRIES, account=account.header), EVENTS_PATH, {"limit": 1})  # noqa: E731
+        with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
+            results = list(pool.map(ask, listed))
+        lost = [
+            f"{account.id}: cannot be read, it disconnected or revoked this platform's access ({_error_message(result.response)})"
+            for account, result in zip(listed, results)
+            if result.response is not None and result.response.status_code == 403 and _error_code(result.response) == "account_invalid"
+        ]
+        return [f"connected_accounts: {len(listed) - len(lost)} of the {len(listed)} listed can be read", *lost]
 
     def _refusal(self, response: requests.Response) -> Optional[str]:
         """Why no table at all can be read, when Stripe's answer says so: the key, the account, or Stripe itself."""
@@ -133,7 +150,7 @@ class ConnectionCheck:
         data = parsed_body(response)["data"]
         return ProbeResult("readable", response=response, rows=data)
 
-    def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult) -> AirbyteConnectionStatus:
+    def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult, accounts: List[str]) -> AirbyteConnectionStatus:
         probes = by_name(self._tables)
         forbidden = [name for name, result in results.items() if result.status == "forbidden"]
         events_table = self._client.events_table
@@ -158,8 +175,9 @@ class ConnectionCheck:
                 + ", ".join(sorted({f'"{probes[name].permission}"' for name in forbidden}))
                 + "."
             )
+        lines += accounts
         summary = f"The key can read {len(readable)} of {len(results)} tables of {self._whose_account()}. " + "; ".join(lines) + "."
-        (self._logger.warning if forbidden else self._logger.info)(summary)
+        (self._logger.warning if forbidden or len(accounts) > 1 else self._logger.info)(summary)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=summary)
 
     def _whose_account(self) -> str:

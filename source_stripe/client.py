@@ -22,17 +22,24 @@ class StripeClient:
             build(requester, {"name": "requests"}), requester, config, RequestBudget(requests_per_second(config)), connections
         )
 
-    def lists(self, table: TableEntry, max_retries: Optional[int] = None) -> TableRequests:
-        """The table's list pages, judged by its own error handler if its entry has one."""
+    def lists(self, table: TableEntry, max_retries: Optional[int] = None, account: Optional[str] = None) -> TableRequests:
+        """The table's list pages, judged by its own error handler if its entry has one; `account`, the connected
+        account they are asked of (None: the one the config's account_id names, or the key's own)."""
         handler = table.error_handler or self._definitions["error_handler"]
-        return self.connection.requests_of(table.name, self._build(handler, _parameters(table)), max_retries)
+        return self.connection.requests_of(table.name, self._build(handler, _parameters(table)), max_retries, account)
 
-    def objects(self, table: TableEntry) -> TableRequests:
+    def objects(self, table: TableEntry, account: Optional[str] = None) -> TableRequests:
         """Single objects of the table, re-fetched as the pinned API version renders them."""
-        return self.connection.requests_of(table.name, self._build(self._definitions["retrieve_error_handler"], _parameters(table)))
+        handler = self._build(self._definitions["retrieve_error_handler"], _parameters(table))
+        return self.connection.requests_of(table.name, handler, account=account)
 
-    def events(self, max_retries: Optional[int] = None) -> TableRequests:
-        return self.lists(self.events_table, max_retries)
+    def events(self, max_retries: Optional[int] = None, account: Optional[str] = None) -> TableRequests:
+        return self.lists(self.events_table, max_retries, account)
+
+    def account(self) -> TableRequests:
+        """GET /v1/account, which says the key's own account (a restricted key's refusal names it too)."""
+        handler = self._build(self._definitions["object_error_handler"], {"name": "the account", "permission": "none"})
+        return self.connection.requests_of("account", handler, max_retries=3)
 
 
 def _parameters(table: TableEntry) -> Mapping[str, Any]:

@@ -4,7 +4,7 @@ field and says what to do (and never shows the key)."""
 import ipaddress
 import re
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from jsonschema import Draft7Validator, ValidationError
@@ -41,8 +41,29 @@ def parse_date(config: Mapping[str, Any], field: str) -> Optional[datetime]:
         raise InvalidConfig(f"{field} must be a UTC time written as YYYY-MM-DDTHH:MM:SSZ, e.g. 2023-01-01T00:00:00Z.")
 
 
+def connected_accounts(config: Mapping[str, Any]) -> Tuple[str, Tuple[str, ...]]:
+    """The accounts setting, "none" or "list" with its ids, from the spec's form ({"mode": …, "account_ids": […]}) or
+    the shorthand a config file may use (see spelled_out)."""
+    setting = spelled_out(config).get("connected_accounts")
+    if not isinstance(setting, Mapping):
+        return "none", ()
+    return str(setting.get("mode") or "none"), tuple(setting.get("account_ids") or ())
+
+
+def spelled_out(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`config` with connected_accounts as the spec spells it for the Airbyte UI, an object, when a config file writes
+    it short: "none", or the list of account ids."""
+    setting = config.get("connected_accounts") if isinstance(config, Mapping) else None
+    if isinstance(setting, str):
+        return {**config, "connected_accounts": {"mode": setting}}
+    if isinstance(setting, list):
+        return {**config, "connected_accounts": {"mode": "list", "account_ids": setting}}
+    return config
+
+
 def validate_config(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     """Refuses the first thing wrong with `config`, checking it against `spec` (the connection specification) first."""
+    config = spelled_out(config)
     error = next(iter(sorted(Draft7Validator(spec).iter_errors(config), key=lambda e: list(map(str, e.path)))), None)
     if error is not None:
         raise InvalidConfig(_explain(error, spec))
@@ -68,6 +89,12 @@ def validate_config(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     start, end = parse_date(config, "start_date"), parse_date(config, "end_date")
     if start and end and end <= start:
         raise InvalidConfig("end_date must be later than start_date; leave end_date empty to read up to now.")
+
+    if config.get("account_id") and connected_accounts(config)[0] != "none":
+        raise InvalidConfig(
+            "Set either account_id (one connected account) or connected_accounts (several), not both: list "
+            f"{config['account_id']} among connected_accounts' account_ids instead."
+        )
 
     lookback = config.get("lookback_window_days", 0)
     if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
@@ -106,6 +133,8 @@ def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
         "minimum": lambda: f"must be at least {error.validator_value}",
         "exclusiveMinimum": lambda: f"must be more than {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
+        # Only connected_accounts offers choices of shape.
+        "oneOf": lambda: 'must be "none" or a list of connected account IDs written as acct_…',
     }.get(error.validator, lambda: "is not valid")()
     return f"{name} {rule}{given}."
 

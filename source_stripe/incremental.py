@@ -23,9 +23,11 @@ expand) and quirks.py (what is one table's alone).
 """
 
 import logging
+import math
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from time import monotonic
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteStream, SyncMode
@@ -37,18 +39,22 @@ from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCurs
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_stripe.accounts import Account, AccountPartition, SyncAccounts
 from source_stripe.capture import Table, TableCapture, config_time
 from source_stripe.client import StripeClient
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import REPLAYED_EVENTS, SharedPages, StripeHttp, SyncClock, list_family, object_family
-from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan
+from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan, in_turn
 from source_stripe.quirks import quirk_of
-from source_stripe.state import TableState
+from source_stripe.state import TableState, one_account_from, per_account_from, per_account_message
 from source_stripe.tables import TableEntry, by_name, lineage, tables_of
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND
 
 logger = logging.getLogger("airbyte")
 
+# With several accounts, a table's state (every account's positions) is said at most this often: a sync killed
+# between two messages reads again what it read in those seconds.
+STATE_EVERY_SECONDS = 30
 # Stripe's event list is filtered by at most this many types at once.
 MAX_EVENT_TYPES = 20
 # Each slice ends on a partial page, so slices are as large as keeping the request budget's requests in flight allows:
@@ -59,47 +65,60 @@ OBJECTS_PER_SLICE = 2_000
 
 
 class ChangeCaptureCursor(Cursor):
-    """Moves each position only past partitions that finished in order, so a resumed sync misses nothing."""
+    """Moves each account's positions only past partitions that finished in order, so a resumed sync misses nothing.
+    With several accounts the table's state is said at most every STATE_EVERY_SECONDS (and when the table ends): each
+    message holds every account's positions."""
 
     def __init__(
-        self,
-        stream: str,
-        state: TableState,
-        state_manager: ConnectorStateManager,
-        message_repository: MessageRepository,
+        self, stream: str, accounts: SyncAccounts, state_manager: ConnectorStateManager, message_repository: MessageRepository
     ) -> None:
-        self._stream, self._state = stream, state
+        self._stream, self._accounts = stream, accounts
         self._state_manager, self._messages = state_manager, message_repository
         self._lock = threading.Lock()
-        self._plan: Optional[PartitionPlan] = None
+        self._positions: Dict[str, TableState] = {}  # per account key, those not read this sync included
+        self._plans: Dict[str, PartitionPlan] = {}
+        self._said_at = -math.inf
 
-    def follow(self, state: TableState, plan: PartitionPlan) -> None:
-        """Follows `plan`, saying its starting positions at once: a sync killed before any of its partitions finished
-        then still leaves where its events begin, so the next one replays the deletions of objects it had sent."""
+    def follow(self, positions: Dict[str, TableState], plans: Dict[str, PartitionPlan]) -> None:
+        """Follows the accounts' `plans`, saying their starting positions at once: a sync killed before any of its
+        partitions finished then still leaves where its events begin, so the next one replays the deletions of
+        objects it had sent."""
         with self._lock:
-            self._state, self._plan = state, plan
+            self._positions, self._plans = positions, plans
             self._emit()
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._state.as_message()
+        return self._message()
 
     def observe(self, record: Record) -> None:
         pass
 
     def close_partition(self, partition: Partition) -> None:
-        created, events, running_usage = self._plan.finish(partition)
+        assert isinstance(partition, AccountPartition)
+        if self._accounts.is_lost(partition.account):
+            return  # what it read stays; its positions stay where they were
+        key = partition.account.key
+        created, events, running_usage = self._plans[key].finish(partition.partition)
         with self._lock:
+            state = self._positions[key]
             if created is not None:
-                self._state.created = max(created, self._state.created or 0)
+                state.created = max(created, state.created or 0)
             if events is not None:
-                self._state.events = max(events, self._state.events or 0)
+                state.events = max(events, state.events or 0)
             if running_usage is not None:
-                self._state.running_usage = max(running_usage, self._state.running_usage or 0)
-            self._emit()
+                state.running_usage = max(running_usage, state.running_usage or 0)
+            if not self._accounts.several or monotonic() - self._said_at >= STATE_EVERY_SECONDS:
+                self._emit()
+
+    def _message(self) -> Dict[str, Any]:
+        if self._accounts.several:
+            return per_account_message(self._positions)
+        return next(iter(self._positions.values()), TableState()).as_message()
 
     def _emit(self) -> None:
-        self._state_manager.update_state_for_stream(self._stream, None, self._state.as_message())
+        self._said_at = monotonic()
+        self._state_manager.update_state_for_stream(self._stream, None, self._message())
         self._messages.emit_message(self._state_manager.create_state_message(self._stream, None))
 
     def ensure_at_least_one_state_emitted(self) -> None:
@@ -114,11 +133,14 @@ class ChangeCaptureCursor(Cursor):
 
 
 class ChangeCaptureStream(AbstractStream):
-    """A table read in `created` slices that split where data is dense; incremental syncs add event replay."""
+    """A table read in `created` slices that split where data is dense, for each account the sync reads; incremental
+    syncs add event replay."""
 
     def __init__(
         self,
-        capture: TableCapture,
+        name: str,
+        capture_of: Callable[[Account], TableCapture],
+        accounts: SyncAccounts,
         json_schema: Callable[[], Mapping[str, Any]],
         primary_key: List[str],
         config: Mapping[str, Any],
@@ -126,28 +148,41 @@ class ChangeCaptureStream(AbstractStream):
         state_manager: ConnectorStateManager,
         message_repository: MessageRepository,
     ) -> None:
-        self._capture, self._load_json_schema, self._primary_key = capture, json_schema, primary_key
+        self._name, self._capture_of, self._accounts = name, capture_of, accounts
+        self._load_json_schema, self._primary_key = json_schema, primary_key
         self._json_schema: Optional[Mapping[str, Any]] = None
         self._config, self._incremental, self._state_manager = config, incremental, state_manager
-        name = capture.table.name
-        self._capture_cursor = ChangeCaptureCursor(name, TableState(), state_manager, message_repository)
+        self._capture_cursor = ChangeCaptureCursor(name, accounts, state_manager, message_repository)
         self._cursor: Cursor = self._capture_cursor if incremental else FinalStateCursor(name, None, message_repository)
 
     def generate_partitions(self) -> Iterable[Partition]:
+        accounts = {account.key: account for account in self._accounts.accounts()}
+        changed = threading.Condition()
+        plans: Dict[str, PartitionPlan] = {}
         if not self._incremental:
             # The same sliced, parallel listing as a first incremental sync, without state or events.
-            start = config_time(self._config, "start_date") or STRIPE_EPOCH
-            yield from PartitionPlan(self._capture, start, config_time(self._config, "end_date"), [], []).partitions()
-            return
-        now, _ = self._capture.clock.now_and_events_readable()
-        saved = TableState.parse(self.name, self._state_manager.get_stream_state(self.name, None), now)
-        state, plan = self._capture.plan(saved, self._config)
-        self._capture_cursor.follow(state, plan)
-        yield from plan.partitions()
+            start, end = config_time(self._config, "start_date") or STRIPE_EPOCH, config_time(self._config, "end_date")
+            plans = {key: PartitionPlan(self._capture_of(account), start, end, [], [], changed=changed) for key, account in accounts.items()}
+        else:
+            positions = self._saved_positions()
+            for key, account in accounts.items():
+                positions[key], plans[key] = self._capture_of(account).plan(positions.get(key, TableState()), self._config, changed)
+            self._capture_cursor.follow(positions, plans)
+        account_of = {id(plan): accounts[key] for key, plan in plans.items()}
+        for plan, partition in in_turn(list(plans.values()), changed):
+            yield AccountPartition(partition, account_of[id(plan)], self._accounts)
+
+    def _saved_positions(self) -> Dict[str, TableState]:
+        now, _ = self._capture_of(self._accounts.accounts()[0]).clock.now_and_events_readable()
+        raw = self._state_manager.get_stream_state(self.name, None)
+        own = self._accounts.own_key
+        if self._accounts.several:
+            return per_account_from(self.name, raw, now, own)
+        return {own: one_account_from(self.name, raw, now, own)}
 
     @property
     def name(self) -> str:
-        return self._capture.table.name
+        return self._name
 
     @property
     def cursor_field(self) -> Optional[str]:
@@ -206,15 +241,27 @@ def change_capture_streams(
     clock = SyncClock(StripeHttp(client.events_table.name, events, events, shared))
     children_fetcher = ThreadPoolExecutor(max_workers=requests_in_flight, thread_name_prefix="children")
     slice_size = objects_per_slice(client.connection.budget.per_second)
+    accounts = SyncAccounts(client, config)
+
+    def capture_of(entry: TableEntry) -> Callable[[Account], TableCapture]:
+        def capture(account: Account) -> TableCapture:
+            lists, objects = client.lists(entry, account=account.header), client.objects(entry, account=account.header)
+            http = StripeHttp(entry.name, lists, objects, shared, account.header)
+            expansion = Expansion(tuple(ParentStep(child, http) for child in lineage(entry, entries)[1:]))
+            return TableCapture(tables[entry.name], http, expansion, clock, children_fetcher, slice_size)
+
+        return capture
+
     streams: List[AbstractStream] = []
     for stream in manifest["streams"]:
         entry = entries[stream["$parameters"]["name"]]
-        http = StripeHttp(entry.name, client.lists(entry), client.objects(entry), shared)
-        expansion = Expansion(tuple(ParentStep(child, http) for child in lineage(entry, entries)[1:]))
-        capture = TableCapture(tables[entry.name], http, expansion, clock, children_fetcher, slice_size)
         schema = build(stream["schema_loader"], {"name": entry.name}).get_json_schema
         incremental = entry.name in incremental_streams
-        streams.append(ChangeCaptureStream(capture, schema, stream["primary_key"], config, incremental, state_manager, message_repository))
+        streams.append(
+            ChangeCaptureStream(
+                entry.name, capture_of(entry), accounts, schema, stream["primary_key"], config, incremental, state_manager, message_repository
+            )
+        )
     return streams
 
 

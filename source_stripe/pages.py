@@ -65,14 +65,20 @@ class SharedPages:
         self._bytes = 0
 
     def fetch(
-        self, path: str, query: Mapping[str, Any], get: Callable[[], requests.Response], family: Optional[Tuple[str, Tuple[Any, ...]]] = None
+        self,
+        path: str,
+        query: Mapping[str, Any],
+        get: Callable[[], requests.Response],
+        family: Optional[Tuple[str, Tuple[Any, ...]]] = None,
+        account: Optional[str] = None,
     ) -> Tuple[bool, int, Any]:
         """Whether Stripe answered with a page (or object), its `observed_at`, and its parsed body. `family` says which
-        tables read it alike, by default the tables that page through the list it is a page of."""
+        tables read it alike, by default the tables that page through the list it is a page of; `account`, whose
+        page it is (each account's tables share their own)."""
         readers = self._readers.get(family or list_family(path, query), 0)
         if readers < 2:
             return _read_page(get())
-        key = f"{path}?{urlencode(sorted(query.items()), doseq=True)}"
+        key = f"{account or ''}/{path}?{urlencode(sorted(query.items()), doseq=True)}"
         with self._lock:
             page = self._pages.get(key)
             leading = page is None
@@ -158,11 +164,12 @@ class StripeHttp:
     """One table's lists and retrieves, sent as transport.TableRequests says: within the sync's budget, retried and
     judged by the manifest's error handlers."""
 
-    def __init__(self, table: str, lists: TableRequests, objects: TableRequests, shared: SharedPages) -> None:
+    def __init__(self, table: str, lists: TableRequests, objects: TableRequests, shared: SharedPages, account: Optional[str] = None) -> None:
         self.table = table
         self._lists = lists
         self._objects = objects
         self._shared = shared
+        self._account = account
 
     def page(
         self, path: str, params: Mapping[str, Any], starting_after: Optional[str], family: Optional[Tuple[str, Tuple[Any, ...]]] = None
@@ -170,7 +177,7 @@ class StripeHttp:
         """One page of a Stripe list, newest first: its objects, their `observed_at`, and whether more follow. `family`:
         which tables read it alike, when not every table that pages through its list (see SharedPages.fetch)."""
         query = {**params, "limit": 100, **({"starting_after": starting_after} if starting_after else {})}
-        listed, stamp, body = self._shared.fetch(path, query, lambda: self._lists.get(path, query), family)
+        listed, stamp, body = self._shared.fetch(path, query, lambda: self._lists.get(path, query), family, self._account)
         if not listed:  # an answer the error handler ignores, such as a missing legacy API, lists nothing
             return [], stamp, False
         return body["data"], stamp, bool(body["has_more"] and body["data"])
@@ -191,7 +198,7 @@ class StripeHttp:
         """The object of `collection` as the pinned API version renders it, or None when it no longer exists (Stripe
         answers 404, or a deleted stub)."""
         path = f"{collection}/{object_id}"
-        found, stamp, body = self._shared.fetch(path, {}, lambda: self._objects.get(path, {}), object_family(collection))
+        found, stamp, body = self._shared.fetch(path, {}, lambda: self._objects.get(path, {}), object_family(collection), self._account)
         if not found or body.get("deleted"):
             return None, stamp
         return body, stamp

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Union
 
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
@@ -70,6 +70,11 @@ class CreatedSlice(Partition):
                     return
                 starting_after = listed_page[-1]["id"]
 
+    def skip(self) -> None:
+        """Done without reading (its account was lost): its plan stops waiting for it to split."""
+        with self._plan.reading():
+            pass
+
     def to_slice(self) -> Optional[Mapping[str, Any]]:
         return {"created_start": self.start, "created_end": self.end}
 
@@ -133,10 +138,11 @@ class PartitionPlan:
         usage_read_at: Optional[int] = None,
         events_settled: Optional[int] = None,
         created_settled: Optional[int] = None,
+        changed: Optional[threading.Condition] = None,
     ) -> None:
         self._capture = capture
         self._events_settled, self._created_settled = events_settled, created_settled
-        self._changed = threading.Condition()
+        self._changed = changed or threading.Condition()  # shared by the plans of one table's accounts
         self.slices = [CreatedSlice(capture, start, end, self)]
         self.windows = windows
         self._extra, self._usage_read_at = extra, usage_read_at
@@ -146,15 +152,16 @@ class PartitionPlan:
 
     def partitions(self) -> Iterator[Partition]:
         """Ends once nothing is left to hand out and no slice that could still split is being read."""
-        while True:
-            with self._changed:
-                while not self._pending and self._slices_not_done_reading:
-                    self._changed.wait()
-                if not self._pending:
-                    return
-                partition = self._pending.popleft()
-                self._slices_not_done_reading += isinstance(partition, CreatedSlice)
-            yield partition
+        return (partition for _, partition in in_turn([self], self._changed))
+
+    def take(self) -> Union[Partition, None, bool]:
+        """The next partition to hand out; None while only slices being read may add more; False once none will.
+        The caller holds the plan's condition."""
+        if self._pending:
+            partition = self._pending.popleft()
+            self._slices_not_done_reading += isinstance(partition, CreatedSlice)
+            return partition
+        return None if self._slices_not_done_reading else False
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -196,6 +203,33 @@ class PartitionPlan:
                 events = min(events, self._events_settled)
             usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
             return created, events, self._usage_read_at if usage_read else None
+
+
+def in_turn(plans: List[PartitionPlan], changed: threading.Condition) -> Iterator[Tuple[PartitionPlan, Partition]]:
+    """The partitions of several plans sharing `changed` (one table's accounts), with their plan, a plan at a time in
+    turn, so an account whose slices keep splitting does not keep the others waiting; waits only while no plan has one
+    to hand out."""
+    turns = deque(plans)
+    while turns:
+        with changed:
+            partition = None
+            while partition is None and turns:
+                waiting = 0
+                for _ in range(len(turns)):
+                    plan = turns.popleft()
+                    taken = plan.take()
+                    if taken is False:
+                        continue
+                    turns.append(plan)
+                    if taken is None:
+                        waiting += 1
+                        continue
+                    partition = plan, taken
+                    break
+                if partition is None and waiting:
+                    changed.wait()
+        if partition is not None:
+            yield partition
 
 
 def older_pieces(start: int, seen: int, newest: int, oldest: int, objects_per_slice: int) -> Optional[Tuple[int, List[Tuple[int, int]]]]:

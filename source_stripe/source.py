@@ -1,7 +1,7 @@
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
 import yaml
 
@@ -25,7 +25,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
-from source_stripe.config import InvalidConfig, validate_config
+from source_stripe.config import InvalidConfig, spelled_out, validate_config
 from source_stripe.cdk import build_component, message_repository, normalized_config, replace_state, state_manager
 from source_stripe.incremental import change_capture_streams
 
@@ -65,10 +65,16 @@ class SourceStripe(ConcurrentDeclarativeSource):
             config_path=config_path,
         )
 
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The config file's fields, connected_accounts spelled out as the spec has it (the Airbyte entrypoint checks the
+        config against the spec before the connector sees it)."""
+        return dict(spelled_out(ConcurrentDeclarativeSource.read_config(config_path)))
+
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The config, not copied into a temporary file as the CDK would: nothing reads that copy, and a sync killed
         before cleaning up would leave the key behind in it."""
-        return normalized_config(self) or config
+        return spelled_out(normalized_config(self) or config)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         config = normalized_config(self) or config

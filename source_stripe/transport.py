@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Any, Deque, List, Mapping, Optional, Tuple, Union
+from typing import Any, Deque, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -163,25 +163,36 @@ class StripeConnection:
         self.headers["Accept-Encoding"] = ACCEPT_ENCODING
         # Proxy, CA bundle and client certificate from the environment, looked up once rather than per request.
         self.settings = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self._account_headers: Dict[str, CaseInsensitiveDict] = {}
 
-    def send(self, url: str, params: Mapping[str, Any]) -> requests.Response:
+    def send(self, url: str, params: Mapping[str, Any], account: Optional[str] = None) -> requests.Response:
         """A GET prepared by hand: Stripe's lists need no cookies, auth hooks or redirects, and preparing a request
-        the session's way would cost a third of its CPU."""
+        the session's way would cost a third of its CPU. `account`: the connected account it reads (None: the one the
+        manifest's requester names)."""
         request = requests.PreparedRequest()
-        # The headers are shared by every request: nothing on the way to the socket changes them.
-        request.method, request.url, request.headers = "GET", f"{url}?{urlencode(params, doseq=True)}", self.headers
+        # The headers are shared by every request of an account: nothing on the way to the socket changes them.
+        headers = self.headers if account is None else self._headers_of(account)
+        request.method, request.url, request.headers = "GET", f"{url}?{urlencode(params, doseq=True)}", headers
         return self.session.send(request, timeout=self.timeout, allow_redirects=False, **self.settings)
 
-    def requests_of(self, table: str, error_handler: ErrorHandler, max_retries: Optional[int] = None) -> "TableRequests":
-        return TableRequests(table, self, error_handler, max_retries)
+    def _headers_of(self, account: str) -> CaseInsensitiveDict:
+        headers = self._account_headers.get(account)
+        if headers is None:
+            headers = self._account_headers.setdefault(account, CaseInsensitiveDict({**self.headers, "Stripe-Account": account}))
+        return headers
+
+    def requests_of(self, table: str, error_handler: ErrorHandler, max_retries: Optional[int] = None, account: Optional[str] = None) -> "TableRequests":
+        return TableRequests(table, self, error_handler, max_retries, account)
 
 
 class TableRequests:
     """One table's GETs, each retried as its error handler says: its answer, or an exception saying why not.
     `max_retries` lowers the handler's retry budget (the check answers within seconds, not minutes)."""
 
-    def __init__(self, table: str, connection: StripeConnection, error_handler: ErrorHandler, max_retries: Optional[int] = None) -> None:
-        self._table, self._connection, self._errors = table, connection, error_handler
+    def __init__(
+        self, table: str, connection: StripeConnection, error_handler: ErrorHandler, max_retries: Optional[int] = None, account: Optional[str] = None
+    ) -> None:
+        self._table, self._connection, self._errors, self._account = table, connection, error_handler, account
         own = error_handler.max_retries if error_handler.max_retries is not None else DEFAULT_MAX_RETRIES
         self._max_retries = own if max_retries is None else min(own, max_retries)
         self._backoff_strategies = getattr(error_handler, "backoff_strategies", None) or []
@@ -197,7 +208,7 @@ class TableRequests:
             connection.budget.acquire()
             answer: Union[requests.Response, requests.RequestException]
             try:
-                answer = connection.send(url, params)
+                answer = connection.send(url, params, self._account)
             except requests.RequestException as error:
                 answer = error
             else:

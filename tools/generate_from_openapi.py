@@ -188,6 +188,13 @@ CONNECTOR_FIELDS = {
             "second wins. A newer version never has a lower value, so deduplicating on it keeps the current object."
         ),
     },
+    "account_id": {
+        "type": ["null", "string"],
+        "description": (
+            "The Stripe account this row was read from (acct_…): the key's own account, or a connected account of a "
+            "Connect platform. Stripe's ids are unique across accounts, so id alone stays the primary key."
+        ),
+    },
     "is_deleted": {
         "type": "boolean",
         "description": "True when Stripe reported the object deleted (from its *.deleted event); false otherwise.",
@@ -347,7 +354,8 @@ def erd_dbml(schemas: dict[str, dict], references: list[tuple[str, str, str]]) -
         "  database_type: 'Generic'",
         "  Note: " + _dbml_string(
             f"Stripe objects as source-stripe delivers them, one table per stream, Stripe API version {STRIPE_API_VERSION}. "
-            "Every table's primary key is id and its incremental cursor observed_at."
+            "Every table's primary key is id, its incremental cursor observed_at, and account_id the Stripe account each "
+            "row was read from."
         ),
         "}",
     ]
@@ -405,7 +413,7 @@ def _shown_columns(table: str, schema: dict, references: list[tuple[str, str, st
     referencing = [column for source, column, _ in references if source == table]
     created = next(entry.created_field for entry in manifest_tables() if entry.name == table)
     # A column referencing several tables (a balance transaction's source) is shown once.
-    names = dict.fromkeys(["id", *referencing, *(name for name in (created, "observed_at") if name in schema["properties"])])
+    names = dict.fromkeys(["id", "account_id", *referencing, *(name for name in (created, "observed_at") if name in schema["properties"])])
     role = {"observed_at": "cursor", **{column: "FK" for column in referencing}}
     role["id"] = "PK FK" if "id" in referencing else "PK"
     return [(name, _column_type(schema["properties"][name]), role.get(name, "")) for name in names]

@@ -29,6 +29,7 @@ API = "https://api.stripe.com/v1/"
 TEST_KEY = "sk_test_51UnitTestKeyNeverPrintMe9z8y7x6w"
 LIVE_KEY = "sk_live_" "51UnitTestLiveKeyNeverPrintMe1a2b3c"  # split so secret scanners pass this fake
 STRIPE_VERSION = "2023-08-16"
+OWN_ACCOUNT = "acct_1Test"  # the account the test keys belong to
 
 ALL_STREAMS = table_names()
 
@@ -125,6 +126,8 @@ class StripeApi:
     def __init__(self, mocker: Any, base: str = API) -> None:
         self._mocker = mocker
         self._base = base
+        # Every sync asks once whose account the key reads, to say it in each record's account_id.
+        mocker.get(self.url("account"), json=stripe_object("account", id=OWN_ACCOUNT))
 
     def url(self, path: str, **query: Any) -> str:
         return self._base + path + ("?" + urlencode(query) if query else "")
@@ -206,7 +209,7 @@ def missing_permission(permission: str, key: str = TEST_KEY) -> str:
     masked = key[:8] + "*" * 20 + key[-4:]
     return (
         f"The provided key '{masked}' does not have the required permissions for this endpoint on account "
-        f"'acct_1Test'. Having the '{permission}' permission would allow this request to continue."
+        f"'{OWN_ACCOUNT}'. Having the '{permission}' permission would allow this request to continue."
     )
 
 

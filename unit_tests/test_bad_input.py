@@ -43,6 +43,22 @@ BAD_INPUT = {
     "environment_unknown": BadInput("environment must be one of 'live', 'test' (it is 'production')", config={"environment": "production"}),
     "environment_missing": BadInput("lacks environment", config={"environment": MISSING}),
     "account_id_malformed": BadInput("account_id must be written as acct_…", config={"account_id": "12345"}),
+    "connected_accounts_an_id_malformed": BadInput(
+        'connected_accounts must be "none" or a list of connected account IDs written as acct_…',
+        config={"connected_accounts": ["acct_1Fine", "seller-42"]},
+    ),
+    "connected_accounts_an_unknown_choice": BadInput(
+        'connected_accounts must be "none" or a list of connected account IDs', config={"connected_accounts": "some"}
+    ),
+    "connected_accounts_with_account_id_too": BadInput(
+        "Set either account_id (one connected account) or connected_accounts (several), not both",
+        config={"account_id": "acct_1Seller", "connected_accounts": ["acct_1Other"]},
+    ),
+    "state_of_several_accounts_malformed": BadInput(
+        "the positions of acct_1Seller are 'yesterday', not [created, events]",
+        config={"connected_accounts": ["acct_1Seller"]},
+        state=[stream_state("customers", accounts={"acct_1Seller": "yesterday"})],
+    ),
     "start_date_without_time": BadInput("start_date must be written as YYYY-MM-DDTHH:mm:ssZ", config={"start_date": "2023-01-01"}),
     "start_date_not_text": BadInput("start_date must be text", config={"start_date": 1_672_531_200}),
     "start_date_impossible": BadInput("start_date must be a UTC time", config={"start_date": "2023-02-30T00:00:00Z"}),

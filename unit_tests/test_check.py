@@ -5,7 +5,7 @@ import pytest
 from airbyte_cdk.models import Status
 from source_stripe.children import path_of_one_parent
 from source_stripe.tables import manifest_tables
-from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, config, embedded_list, missing_permission, run, stripe_error, stripe_object
+from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, OWN_ACCOUNT, config, embedded_list, missing_permission, run, stripe_error, stripe_object
 
 TOP_LEVEL = [table for table in manifest_tables() if table.is_top_level]
 METERED = stripe_object("price", recurring={"usage_type": "metered", "interval": "month"})
@@ -216,3 +216,23 @@ def test_check_fails_without_calling_stripe_when_the_config_cannot_work(requests
     assert status.status == Status.FAILED
     assert says in status.message
     assert requests_mock.request_history == []
+
+
+def test_check_with_connected_accounts_says_how_many_it_can_read_and_names_those_it_cannot(stripe):
+    serve_probes(stripe)
+
+    def answer_per_account(request, context):
+        if request.headers.get("Stripe-Account") == "acct_1Gone":
+            context.status_code = 403
+            return {"error": {"type": "invalid_request_error", "code": "account_invalid", "message": "Access to acct_1Gone was revoked."}}
+        return embedded_list([])
+
+    stripe.answers("events", [{"json": answer_per_account}], limit=1)
+
+    status = check(config(connected_accounts=[OWN_ACCOUNT, "acct_1Seller", "acct_1Gone"]))
+
+    assert status.status == Status.SUCCEEDED
+    assert "connected_accounts: 2 of the 3 listed can be read" in status.message
+    assert "acct_1Gone: cannot be read, it disconnected or revoked this platform's access (Access to acct_1Gone was revoked.)" in status.message
+    asked = [request.headers.get("Stripe-Account") for request in stripe.requests_to("events")]
+    assert {"acct_1Seller", "acct_1Gone"} <= set(asked) and OWN_ACCOUNT not in asked, "the key's own account is read without the header"

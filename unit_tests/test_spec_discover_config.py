@@ -53,7 +53,7 @@ def test_spec_asks_for_the_setup_fields_in_the_order_of_the_setup_steps():
     ordered = sorted(properties, key=lambda name: properties[name]["order"])
 
     assert ordered == [
-        "api_key", "environment", "account_id", "start_date", "end_date", "lookback_window_days", "running_usage_refresh_hours",
+        "api_key", "environment", "account_id", "start_date", "end_date", "lookback_window_days", "running_usage_refresh_hours", "connected_accounts",
         "requests_per_second", "max_concurrency", "api_base_url", "read_timeout_seconds", "no_request_budget",
     ]  # fmt: skip
     assert properties["api_key"]["airbyte_secret"] is True

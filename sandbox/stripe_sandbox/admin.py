@@ -84,6 +84,15 @@ class AdminApi:
                 if storm is not None:
                     state.faults.start_storm(float(storm))
                 return state.faults.describe()
+            case "POST", ["accounts"]:
+                account = state.connect_account(str(payload["name"]), int(payload.get("size", 30)))
+                return {"id": account.id}
+            case "POST", ["accounts", account_id]:
+                try:
+                    state.set_access(account_id, bool(payload["access"]))
+                except ValueError as error:
+                    raise AdminError(404, str(error))
+                return state.info()
             case "GET", ["keys"]:
                 return state.keys.describe()
             case "POST", ["keys"]:

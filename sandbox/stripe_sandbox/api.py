@@ -186,7 +186,7 @@ class StripeApi:
         if not state.keys.is_valid(key):
             raise ApiError(401, f"Invalid API Key provided: {keys_module.mask(key)}")
         account_id = headers.get("stripe-account") or state.platform.id
-        if account_id not in state.accounts:
+        if account_id not in state.accounts or account_id in state.revoked_accounts:
             raise ApiError(
                 403,
                 f"The provided key '{keys_module.mask(key)}' does not have access to account '{account_id}' "

@@ -71,6 +71,7 @@ class SandboxState:
         self.faults = Faults(self.knobs, seed)
         self.stats = Stats()
         self.accounts = self._make_accounts()
+        self.revoked_accounts: set[str] = set()
         self.account_objects = {
             a.id: account_object(self.spec, a.id, created=a.created, name=a.name, connected=a.connected)
             for a in self.accounts.values()
@@ -90,11 +91,27 @@ class SandboxState:
             return "acct_1" + "".join(rng.choices(ALNUM, k=15))
 
         platform = Account(new_id(), "Sandbox Platform", False, self.size, self.now - 5 * 365 * 86_400)
+        self._new_account_id = new_id
         connected = [
             Account(new_id(), name, True, max(30, self.size // 10), self.now - (3 - n) * 365 * 86_400)
             for n, name in enumerate(CONNECTED_ACCOUNTS)
         ]
         return {a.id: a for a in (platform, *connected)}
+
+    def connect_account(self, name: str, size: int) -> Account:
+        """An account that connects to the platform now, with a year of history of its own."""
+        with self._generation_lock:
+            account = Account(self._new_account_id(), name, True, size, self.now - 365 * 86_400)
+            self.accounts[account.id] = account
+            self.account_objects[account.id] = account_object(self.spec, account.id, created=account.created, name=name, connected=True)
+        return account
+
+    def set_access(self, account_id: str, granted: bool) -> None:
+        """A connected account that disconnects from the platform (or revokes its access) keeps its data; the
+        platform's requests for it are refused until it grants access again."""
+        if account_id not in self.accounts or not self.accounts[account_id].connected:
+            raise ValueError(f"no connected account {account_id}")
+        (self.revoked_accounts.discard if granted else self.revoked_accounts.add)(account_id)
 
     def dataset(self, account_id: str, mode: str) -> Dataset:
         """The dataset for an account and mode, generated on first use (live data is rarely needed)."""
@@ -151,6 +168,7 @@ class SandboxState:
             "now": self.now,
             "api_version": self.spec.api_version,
             "platform_account": self.platform.id,
-            "connected_accounts": [a.id for a in self.accounts.values() if a.connected],
+            "connected_accounts": [a.id for a in self.accounts.values() if a.connected and a.id not in self.revoked_accounts],
+            "revoked_accounts": sorted(self.revoked_accounts),
             "keys": self.keys.describe(),
         }

@@ -119,3 +119,26 @@ def test_unknown_connected_account_is_a_403(api):
     error = api.using(account="acct_1Unknown0000000").error("/v1/customers", 403)
     assert error["code"] == "account_invalid"
     assert "does not have access to account 'acct_1Unknown0000000'" in error["message"]
+
+
+def test_a_connected_account_that_disconnects_refuses_the_platform_until_it_grants_access_again(sandbox, client):
+    connected = client.using(account=sandbox.connected_accounts[0])
+    customers = connected.all("/v1/customers")
+
+    sandbox.set_account_access(sandbox.connected_accounts[0], False)
+    disconnected = sandbox.info()["revoked_accounts"][0]
+
+    error = client.using(account=disconnected).error("/v1/customers", 403)
+    assert error["code"] == "account_invalid"
+    assert disconnected not in sandbox.connected_accounts
+    sandbox.set_account_access(disconnected, True)
+    assert client.using(account=disconnected).all("/v1/customers") == customers, "its data stayed"
+
+
+def test_an_account_that_connects_later_brings_its_own_history(sandbox, client):
+    new = sandbox.connect_account("Harbor Books", size=40)
+
+    assert new in sandbox.connected_accounts
+    customers = client.using(account=new).all("/v1/customers")
+    assert customers and customers == sandbox.truth(account=new)["customers"]
+    assert not {c["id"] for c in customers} & {c["id"] for c in client.all("/v1/customers")}
