@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 from source_stripe.accounts import ACCOUNT_FIELD
-from source_stripe.client import EVENTS_PATH
+from source_stripe.client import ACCOUNTS_PATH, EVENTS_PATH
 from source_stripe.tables import manifest_tables, table_names
 
 ALL_STREAMS = table_names()
 EVENTS_TABLE = next(table.name for table in manifest_tables() if table.path == EVENTS_PATH)
+ACCOUNTS_TABLE = next(table.name for table in manifest_tables() if table.path == ACCOUNTS_PATH)
 LISTED_PER_PARENT = {table.name: table.parent for table in manifest_tables() if table.parent and not table.parent.embedded_in}
 # What a key without "Events: Read" can sync: every table but the events themselves.
 ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != EVENTS_TABLE]

@@ -5,6 +5,7 @@ costs a warning, not the sync."""
 import pytest
 
 from integration_tests.connector_process import (
+    ACCOUNTS_TABLE,
     ALL_STREAMS,
     after_records,
     assert_destination_equals_stripe,
@@ -57,42 +58,62 @@ def assert_each_account_equals_stripe(sandbox, destination, accounts):
         assert_destination_equals_stripe(destination.of_account(account), sandbox.truth(mode="live", account=account))
 
 
-def test_one_connection_syncs_the_listed_accounts_each_record_naming_its_account(sandbox):
+def positions_of(run, account):
+    """Each table's positions for `account` in the run's last state ({} for a table not read on it)."""
+    return {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["accounts"].get(account) for s in run.final_state()}
+
+
+@pytest.mark.parametrize("setting", ["all", "listed"])
+def test_one_connection_syncs_every_account_each_record_naming_its_account(sandbox, setting):
     accounts = every_account(sandbox)
 
-    run = sync(config(sandbox, connected_accounts=accounts))
+    run = sync(config(sandbox, connected_accounts="all" if setting == "all" else accounts))
 
     destination = what_the_destination_keeps(run.records)
     assert_each_account_equals_stripe(sandbox, destination, accounts)
     assert {record["account_id"] for table in ALL_STREAMS for record in run.records[table]} == set(accounts)
-    stream_state = run.final_state()[0]["stream"]["stream_state"]
-    assert set(stream_state["accounts"]) == set(accounts)
+    assert {record["account_id"] for record in run.records[ACCOUNTS_TABLE]} == {sandbox.platform_account}, "listed by the platform alone"
+    assert set(positions_of(run, sandbox.connected_accounts[0])) == set(ALL_STREAMS)
 
 
 def test_changes_a_new_account_and_a_disconnected_one_then_an_incremental_sync_equals_each_accounts_stripe(sandbox):
-    platform, first_connected, second_connected = every_account(sandbox)
-    first = sync(config(sandbox, connected_accounts=[platform, first_connected, second_connected]))
+    platform, connected, leaving = every_account(sandbox)
+    first = sync(config(sandbox, connected_accounts="all"))
     sandbox.advance_clock(3600)
 
     change_customers(sandbox, platform)
-    change_customers(sandbox, first_connected)
-    sandbox.set_account_access(second_connected, False)
+    change_customers(sandbox, connected)
+    sandbox.set_account_access(leaving, False)
     newcomer = sandbox.connect_account("Harbor Books", size=40)
     sandbox.advance_clock(60)
-    accounts = [platform, first_connected, second_connected, newcomer]
+    # Listed by id, the disconnected account is asked for and refused; `all` would no longer list it.
+    accounts = [platform, connected, leaving, newcomer]
     second = run_connector("read", config(sandbox, connected_accounts=accounts), state=first.final_state(), incremental=True)
 
     assert second.exit_code == 0, second.errors or second.stderr[-3000:]
-    warnings = [log["message"] for log in second.logs if log["level"] == "WARN" and second_connected in log["message"]]
+    warnings = [log["message"] for log in second.logs if log["level"] == "WARN" and leaving in log["message"]]
     assert len(warnings) == 1, "one warning for the disconnected account, not one per table"
     destination = what_the_destination_keeps(first.records, second.records)
-    assert_each_account_equals_stripe(sandbox, destination, [platform, first_connected, newcomer])
-    # The disconnected account's rows stay as they were read, and its positions where they were.
-    assert_each_account_equals_stripe(sandbox, destination, [second_connected])
-    before = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["accounts"][second_connected] for s in first.final_state()}
-    after = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["accounts"][second_connected] for s in second.final_state()}
-    assert after == before
-    assert all(newcomer in s["stream"]["stream_state"]["accounts"] for s in second.final_state())
+    assert_each_account_equals_stripe(sandbox, destination, [connected, newcomer, leaving])
+    # The platform no longer lists the account that left; its row stays as last read.
+    platform_truth = sandbox.truth(mode="live", account=platform)
+    platform_truth[ACCOUNTS_TABLE] += [row for row in first.records[ACCOUNTS_TABLE] if row["id"] == leaving]
+    assert_destination_equals_stripe(destination.of_account(platform), platform_truth)
+    assert positions_of(second, leaving) == positions_of(first, leaving), "its positions stay where they were"
+    read_on_the_newcomer = {table: positions for table, positions in positions_of(second, newcomer).items() if table != ACCOUNTS_TABLE}
+    assert all(read_on_the_newcomer.values()), "the new account got a first full read of every table"
+
+
+def test_with_all_an_account_that_connects_after_the_first_sync_is_read_from_the_start(sandbox):
+    first = sync(config(sandbox, connected_accounts="all"))
+    newcomer = sandbox.connect_account("Harbor Books", size=40)
+    sandbox.advance_clock(60)
+
+    second = sync(config(sandbox, connected_accounts="all"), state=first.final_state())
+
+    destination = what_the_destination_keeps(first.records, second.records)
+    assert_each_account_equals_stripe(sandbox, destination, every_account(sandbox))
+    assert newcomer in {row["id"] for row in destination.of_account(sandbox.platform_account).rows(ACCOUNTS_TABLE)}
 
 
 def test_a_sync_of_several_accounts_killed_midway_resumes_to_each_accounts_stripe(sandbox):
@@ -116,3 +137,15 @@ def test_without_connected_accounts_every_record_names_the_keys_own_account(sand
 
     assert {record["account_id"] for table in ALL_STREAMS for record in run.records[table]} == {sandbox.platform_account}
     assert "accounts" not in run.final_state()[0]["stream"]["stream_state"], "today's state shape, unchanged"
+
+
+def test_check_says_how_many_accounts_the_key_can_read_and_names_the_one_that_left(sandbox):
+    platform, connected, leaving = every_account(sandbox)
+    assert "connected_accounts: 3 of 3 accounts can be read" in run_connector("check", config(sandbox, connected_accounts="all")).connection_status["message"]
+
+    sandbox.set_account_access(leaving, False)
+    status = run_connector("check", config(sandbox, connected_accounts=[platform, connected, leaving])).connection_status
+
+    assert status["status"] == "SUCCEEDED"
+    assert "connected_accounts: 2 of 3 accounts can be read" in status["message"]
+    assert f"{leaving}: cannot be read, it disconnected or revoked this platform's access" in status["message"]

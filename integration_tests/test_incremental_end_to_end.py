@@ -518,7 +518,7 @@ def stripe_events_since(sandbox, since):
 def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_seconds, rereads_running_usage=False):
     """What a sync after `final_state` needs when nothing changed since:
     - one request for Stripe's time (and whether the key reads events), and one for the key's account;
-    - per table, one page of objects created in the lookback window;
+    - per table, one page of objects created in the lookback window, unless its events say every change;
     - one page of every table's events since the earliest position: the ones in the position's second come again (a
       position is re-read from its own second, so none of that second is lost), and those of another API version cost
       a retrieve of the object at the pinned one;
@@ -530,7 +530,9 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
         o for o in truth[scanned] if o[TABLES[scanned].created_field] >= positions[table]["created"] - lookback_seconds
     ]
     pages = lambda count: max(1, -(-count // 100))  # noqa: E731
-    window_pages = sum(pages(len(in_window(table, SCANNED.get(table, table)))) for table in ALL_STREAMS)
+    # A table whose events say every change lists nothing once it has been listed whole.
+    lists = lambda table: not (TABLES[table].events_say_every_change and positions[table]["created"] >= positions[table]["events"])  # noqa: E731
+    window_pages = sum(pages(len(in_window(table, SCANNED.get(table, table)))) for table in ALL_STREAMS if lists(table))
     # Every table's events come from one list, read once from the earliest position: of the sync's event types, or of
     # every event past the 20 types Stripe filters by. Tables with the same event types (a parent and its children)
     # retrieve an object once.
@@ -543,7 +545,7 @@ def requests_a_no_change_sync_needs(sandbox, truth, final_state, lookback_second
         retrieves += len({e["data"]["object"]["id"] for e in listed if e["type"] in types and e["api_version"] != PINNED_API_VERSION})
     children = running_pages = 0
     for table in TABLES.values():
-        if table.parent:
+        if table.parent and lists(table.name):
             reread = in_window(table.name, SCANNED[table.name])
             if rereads_running_usage and table.quirk and "statuses" in table.quirk:
                 reread = list({s["id"]: s for s in running_subscriptions(truth) + reread}.values())

@@ -12,10 +12,11 @@ import requests
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record
 
-from source_stripe.client import StripeClient
+from source_stripe.client import ACCOUNTS_PATH, StripeClient
 from source_stripe.components import parsed_body
 from source_stripe.config import connected_accounts
 from source_stripe.partitions import CreatedSlice
+from source_stripe.tables import TableEntry
 from source_stripe.transport import StripeRefused
 
 logger = logging.getLogger("airbyte")
@@ -38,7 +39,7 @@ class Account:
 
 class SyncAccounts:
     """The accounts one sync reads, found once for all tables: the key's own account (or account_id's) alone by
-    default, else the connected accounts the config lists."""
+    default, else the accounts the config lists, or the platform's and all its connected accounts."""
 
     def __init__(self, client: StripeClient, config: Mapping[str, Any]) -> None:
         self._client, self._config = client, config
@@ -64,12 +65,34 @@ class SyncAccounts:
         self.accounts()
         return self._own.key
 
+    def reading(self, table: TableEntry) -> List[Account]:
+        """The accounts `table` is read on: a table only a platform lists, on the key's own account alone."""
+        if table.platform_only and self.several:
+            return [account for account in self.accounts() if account.header is None]
+        return self.accounts()
+
     def _find(self) -> List[Account]:
         chosen = self._config.get("account_id")
         self._own = Account(chosen or self._own_id(), None)
         if self.mode == "none":
             return [self._own]
-        return [self._own if account == self._own.id else Account(account, account) for account in dict.fromkeys(self._listed)]
+        listed = [self._own.id, *self._connected()] if self.mode == "all" else self._listed
+        return [self._own if account == self._own.id else Account(account, account) for account in dict.fromkeys(listed)]
+
+    def _connected(self) -> List[str]:
+        """Every account connected to the platform now, as /v1/accounts lists them."""
+        requests_of = self._client.lists(self._client.accounts_table)
+        found: List[str] = []
+        query: dict = {"limit": 100}
+        while True:
+            response, ignored_because = requests_of.answer(ACCOUNTS_PATH, query)
+            if ignored_because:  # not a Connect platform: its own account is all there is
+                return found
+            page = parsed_body(response)
+            found += [account["id"] for account in page["data"]]
+            if not page["has_more"] or not page["data"]:
+                return found
+            query = {"limit": 100, "starting_after": page["data"][-1]["id"]}
 
     def _own_id(self) -> Optional[str]:
         try:

@@ -33,6 +33,7 @@ class Table:
     event_types: Tuple[str, ...]  # every event type its entry names, whatever it means
     replayed_events_query: Mapping[str, Any]  # how every table of the sync asks for the events it replays
     deletions: FrozenSet[str]  # the event types its entry says mean the object is gone
+    events_say_every_change: bool  # once read, its incremental syncs replay events and list nothing
     is_child: bool
     quirk: Quirk
     api_version: str  # the version every request pins (the manifest's Stripe-Version), which the schemas describe
@@ -135,7 +136,7 @@ class TableCapture:
         start = config_time(config, "start_date") or STRIPE_EPOCH
         lookback = self.table.quirk.lookback(int(config.get("lookback_window_days") or 0) * DAY)
         end = config_time(config, "end_date")
-        planned = plan_sync(saved, now, bool(self.table.event_types), events_readable, start, end, lookback)
+        planned = plan_sync(saved, now, bool(self.table.event_types), events_readable, start, end, lookback, self.table.events_say_every_change)
         if planned.starts_over:
             logger.warning(
                 f"{self.table.name}: the last sync is older than the 30 days Stripe keeps events, so changes since then "
@@ -146,6 +147,7 @@ class TableCapture:
         partitions = PartitionPlan(
             self, planned.created_from, end, windows, extra, usage_read_at,
             events_settled=planned.events_settled, created_settled=self.table.quirk.created_settled(now), changed=changed,
+            events_from=planned.state.events,
         )  # fmt: skip
         return planned.state, partitions
 

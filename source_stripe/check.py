@@ -15,7 +15,7 @@ import requests
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
-from source_stripe.accounts import SyncAccounts
+from source_stripe.accounts import Account, SyncAccounts
 from source_stripe.children import ParentStep, path_of_one_parent
 from source_stripe.client import EVENTS_PATH, StripeClient
 from source_stripe.components import parsed_body
@@ -68,12 +68,9 @@ class ConnectionCheck:
         ask = lambda account: self._ask(self._client.events(PROBE_RETRIES, account=account.header), EVENTS_PATH, {"limit": 1})  # noqa: E731
         with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
             results = list(pool.map(ask, listed))
-        lost = [
-            f"{account.id}: cannot be read, it disconnected or revoked this platform's access ({_error_message(result.response)})"
-            for account, result in zip(listed, results)
-            if result.response is not None and result.response.status_code == 403 and _error_code(result.response) == "account_invalid"
-        ]
-        return [f"connected_accounts: {len(listed) - len(lost)} of the {len(listed)} listed can be read", *lost]
+        connect = self._client.accounts_table.permission
+        lost = [f"{account.id}: {why}" for account, result in zip(listed, results) if (why := _why_unreadable(account, result, connect))]
+        return [f"connected_accounts: {len(listed) - len(lost)} of {len(listed)} accounts can be read", *lost]
 
     def _refusal(self, response: requests.Response) -> Optional[str]:
         """Why no table at all can be read, when Stripe's answer says so: the key, the account, or Stripe itself."""
@@ -189,6 +186,18 @@ class ConnectionCheck:
     def _failed(self, message: str) -> AirbyteConnectionStatus:
         self._logger.error(message)
         return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+
+
+def _why_unreadable(account: Account, probe: ProbeResult, connect_permission: str) -> Optional[str]:
+    """Why the key cannot read a connected account at all, when Stripe's answer to its probe says so."""
+    response = probe.response
+    if response is None or response.status_code != 403 or account.header is None:
+        return None
+    if _error_code(response) == "account_invalid":
+        return f"cannot be read, it disconnected or revoked this platform's access ({_error_message(response)})"
+    if "Stripe-Account" in _error_message(response):
+        return f'cannot be read: grant the key Stripe\'s Connect permissions, such as "{connect_permission}" ({_error_message(response)})'
+    return None
 
 
 def _stripe_error(response: requests.Response) -> Mapping[str, Any]:

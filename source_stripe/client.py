@@ -8,6 +8,8 @@ from source_stripe.transport import RequestBudget, StripeConnection, TableReques
 
 # Stripe's event list: a table of its own, and what every incremental sync replays and the check asks first.
 EVENTS_PATH = "events"
+# The connected accounts of a Connect platform: a table of their own, and the accounts `connected_accounts: all` reads.
+ACCOUNTS_PATH = "accounts"
 
 
 class StripeClient:
@@ -17,6 +19,7 @@ class StripeClient:
     def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], build: Callable[[Mapping[str, Any], Mapping[str, Any]], Any], connections: int) -> None:
         self._definitions, self._build = manifest["definitions"], build
         self.events_table = next(table for table in tables_of(manifest) if table.path == EVENTS_PATH)
+        self.accounts_table = next(table for table in tables_of(manifest) if table.path == ACCOUNTS_PATH)
         requester = self._definitions["requester"]
         self.connection = StripeConnection(
             build(requester, {"name": "requests"}), requester, config, RequestBudget(requests_per_second(config)), connections
@@ -39,7 +42,7 @@ class StripeClient:
     def account(self) -> TableRequests:
         """GET /v1/account, which says the key's own account (a restricted key's refusal names it too)."""
         handler = self._build(self._definitions["object_error_handler"], {"name": "the account", "permission": "none"})
-        return self.connection.requests_of("account", handler, max_retries=3)
+        return self.connection.requests_of("account", handler)
 
 
 def _parameters(table: TableEntry) -> Mapping[str, Any]:

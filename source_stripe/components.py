@@ -5,7 +5,7 @@ import random
 import time
 from dataclasses import InitVar, dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import orjson
 import requests
@@ -142,6 +142,30 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
                 self._warned = True
             return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=message)
         return None
+
+
+@dataclass
+class ProductNotEnabled(_DeferringErrorHandler):
+    """A table of a Stripe product the account does not have (Connect, Issuing) answers 404, or 403 with one of
+    `refusals` in its message: an empty table, said once, not a failed sync."""
+
+    product: str = ""
+    refusals: Sequence[str] = ()
+    _warned: bool = field(default=False, init=False)
+
+    def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
+        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code not in (403, 404):
+            return None
+        body = parsed_body(response_or_exception)
+        error = body.get("error") if isinstance(body, dict) else None
+        said = str(error.get("message") or "") if isinstance(error, dict) else ""
+        if response_or_exception.status_code == 403 and not any(refusal in said for refusal in self.refusals):
+            return None  # a missing permission, said as such
+        message = f"{self._stream}: this account does not use Stripe {self.product} (Stripe said: {said or 'not found'}), so the table is empty."
+        if not self._warned:
+            logger.warning(message)
+            self._warned = True
+        return ErrorResolution(response_action=ResponseAction.IGNORE, error_message=message)
 
 
 @dataclass

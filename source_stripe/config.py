@@ -42,7 +42,7 @@ def parse_date(config: Mapping[str, Any], field: str) -> Optional[datetime]:
 
 
 def connected_accounts(config: Mapping[str, Any]) -> Tuple[str, Tuple[str, ...]]:
-    """The accounts setting, "none" or "list" with its ids, from the spec's form ({"mode": …, "account_ids": […]}) or
+    """The accounts setting, "none", "all", or "list" with its ids, from the spec's form ({"mode": …, "account_ids": […]}) or
     the shorthand a config file may use (see spelled_out)."""
     setting = spelled_out(config).get("connected_accounts")
     if not isinstance(setting, Mapping):
@@ -52,7 +52,7 @@ def connected_accounts(config: Mapping[str, Any]) -> Tuple[str, Tuple[str, ...]]
 
 def spelled_out(config: Mapping[str, Any]) -> Mapping[str, Any]:
     """`config` with connected_accounts as the spec spells it for the Airbyte UI, an object, when a config file writes
-    it short: "none", or the list of account ids."""
+    it short: "none", "all", or the list of account ids."""
     setting = config.get("connected_accounts") if isinstance(config, Mapping) else None
     if isinstance(setting, str):
         return {**config, "connected_accounts": {"mode": setting}}
@@ -134,7 +134,7 @@ def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
         "exclusiveMinimum": lambda: f"must be more than {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
         # Only connected_accounts offers choices of shape.
-        "oneOf": lambda: 'must be "none" or a list of connected account IDs written as acct_…',
+        "oneOf": lambda: 'must be "none", "all", or a list of connected account IDs written as acct_…',
     }.get(error.validator, lambda: "is not valid")()
     return f"{name} {rule}{given}."
 

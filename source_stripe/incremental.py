@@ -16,19 +16,19 @@ Child tables (an entry with a `parent`) have no list or events of their own that
 top-level ancestor the same way and expand each page of it into their rows through the parent links of their lineage,
 asking for the rows of a page's parents all at once.
 
-This module makes each manifest entry a stream for the CDK (stream, cursor) with its reader; the rest lives in
-tables.py (the entries), state.py (saved positions), pages.py (listings, shared pages, Stripe's clock), partitions.py
-(slices, event windows, the plan), capture.py (a table's records from objects and events), children.py (how parents
-expand) and quirks.py (what is one table's alone).
+With connected_accounts, each table is read so on every account the sync reads, each with its own positions.
+
+This module makes each manifest entry a stream for the CDK with its reader; the rest lives in tables.py (the
+entries), accounts.py (the accounts a sync reads), cursor.py and state.py (saved positions), pages.py (listings,
+shared pages, Stripe's clock), partitions.py (slices, event windows, the plan), capture.py (a table's records from
+objects and events), children.py (how parents expand) and quirks.py (what is one table's alone).
 """
 
 import logging
-import math
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from time import monotonic
-from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.models import AirbyteStream, SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -37,24 +37,21 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.streams.concurrent.availability_strategy import StreamAvailability
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
-from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_stripe.accounts import Account, AccountPartition, SyncAccounts
 from source_stripe.capture import Table, TableCapture, config_time
 from source_stripe.client import StripeClient
+from source_stripe.cursor import ChangeCaptureCursor
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import REPLAYED_EVENTS, SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan, in_turn
 from source_stripe.quirks import quirk_of
-from source_stripe.state import TableState, one_account_from, per_account_from, per_account_message
+from source_stripe.state import TableState, one_account_from, per_account_from
 from source_stripe.tables import TableEntry, by_name, lineage, tables_of
 from source_stripe.transport import DEFAULT_REQUESTS_PER_SECOND
 
 logger = logging.getLogger("airbyte")
 
-# With several accounts, a table's state (every account's positions) is said at most this often: a sync killed
-# between two messages reads again what it read in those seconds.
-STATE_EVERY_SECONDS = 30
 # Stripe's event list is filtered by at most this many types at once.
 MAX_EVENT_TYPES = 20
 # Each slice ends on a partial page, so slices are as large as keeping the request budget's requests in flight allows:
@@ -64,81 +61,13 @@ MAX_EVENT_TYPES = 20
 OBJECTS_PER_SLICE = 2_000
 
 
-class ChangeCaptureCursor(Cursor):
-    """Moves each account's positions only past partitions that finished in order, so a resumed sync misses nothing.
-    With several accounts the table's state is said at most every STATE_EVERY_SECONDS (and when the table ends): each
-    message holds every account's positions."""
-
-    def __init__(
-        self, stream: str, accounts: SyncAccounts, state_manager: ConnectorStateManager, message_repository: MessageRepository
-    ) -> None:
-        self._stream, self._accounts = stream, accounts
-        self._state_manager, self._messages = state_manager, message_repository
-        self._lock = threading.Lock()
-        self._positions: Dict[str, TableState] = {}  # per account key, those not read this sync included
-        self._plans: Dict[str, PartitionPlan] = {}
-        self._said_at = -math.inf
-
-    def follow(self, positions: Dict[str, TableState], plans: Dict[str, PartitionPlan]) -> None:
-        """Follows the accounts' `plans`, saying their starting positions at once: a sync killed before any of its
-        partitions finished then still leaves where its events begin, so the next one replays the deletions of
-        objects it had sent."""
-        with self._lock:
-            self._positions, self._plans = positions, plans
-            self._emit()
-
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._message()
-
-    def observe(self, record: Record) -> None:
-        pass
-
-    def close_partition(self, partition: Partition) -> None:
-        assert isinstance(partition, AccountPartition)
-        if self._accounts.is_lost(partition.account):
-            return  # what it read stays; its positions stay where they were
-        key = partition.account.key
-        created, events, running_usage = self._plans[key].finish(partition.partition)
-        with self._lock:
-            state = self._positions[key]
-            if created is not None:
-                state.created = max(created, state.created or 0)
-            if events is not None:
-                state.events = max(events, state.events or 0)
-            if running_usage is not None:
-                state.running_usage = max(running_usage, state.running_usage or 0)
-            if not self._accounts.several or monotonic() - self._said_at >= STATE_EVERY_SECONDS:
-                self._emit()
-
-    def _message(self) -> Dict[str, Any]:
-        if self._accounts.several:
-            return per_account_message(self._positions)
-        return next(iter(self._positions.values()), TableState()).as_message()
-
-    def _emit(self) -> None:
-        self._said_at = monotonic()
-        self._state_manager.update_state_for_stream(self._stream, None, self._message())
-        self._messages.emit_message(self._state_manager.create_state_message(self._stream, None))
-
-    def ensure_at_least_one_state_emitted(self) -> None:
-        with self._lock:
-            self._emit()
-
-    def should_be_synced(self, record: Record) -> bool:
-        return True
-
-    def stream_slices(self) -> Iterable[StreamSlice]:
-        return []
-
-
 class ChangeCaptureStream(AbstractStream):
     """A table read in `created` slices that split where data is dense, for each account the sync reads; incremental
     syncs add event replay."""
 
     def __init__(
         self,
-        name: str,
+        entry: TableEntry,
         capture_of: Callable[[Account], TableCapture],
         accounts: SyncAccounts,
         json_schema: Callable[[], Mapping[str, Any]],
@@ -148,7 +77,8 @@ class ChangeCaptureStream(AbstractStream):
         state_manager: ConnectorStateManager,
         message_repository: MessageRepository,
     ) -> None:
-        self._name, self._capture_of, self._accounts = name, capture_of, accounts
+        self._entry, self._capture_of, self._accounts = entry, capture_of, accounts
+        name = entry.name
         self._load_json_schema, self._primary_key = json_schema, primary_key
         self._json_schema: Optional[Mapping[str, Any]] = None
         self._config, self._incremental, self._state_manager = config, incremental, state_manager
@@ -156,7 +86,7 @@ class ChangeCaptureStream(AbstractStream):
         self._cursor: Cursor = self._capture_cursor if incremental else FinalStateCursor(name, None, message_repository)
 
     def generate_partitions(self) -> Iterable[Partition]:
-        accounts = {account.key: account for account in self._accounts.accounts()}
+        accounts = {account.key: account for account in self._accounts.reading(self._entry)}
         changed = threading.Condition()
         plans: Dict[str, PartitionPlan] = {}
         if not self._incremental:
@@ -182,7 +112,7 @@ class ChangeCaptureStream(AbstractStream):
 
     @property
     def name(self) -> str:
-        return self._name
+        return self._entry.name
 
     @property
     def cursor_field(self) -> Optional[str]:
@@ -259,7 +189,7 @@ def change_capture_streams(
         incremental = entry.name in incremental_streams
         streams.append(
             ChangeCaptureStream(
-                entry.name, capture_of(entry), accounts, schema, stream["primary_key"], config, incremental, state_manager, message_repository
+                entry, capture_of(entry), accounts, schema, stream["primary_key"], config, incremental, state_manager, message_repository
             )
         )
     return streams
@@ -295,6 +225,7 @@ def _table(entry: TableEntry, entries: Mapping[str, TableEntry], api_version: st
         event_types=_replayed(entry, quirk),
         replayed_events_query=replayed,
         deletions=entry.deletions,
+        events_say_every_change=entry.events_say_every_change,
         is_child=not entry.is_top_level,
         quirk=quirk,
         api_version=api_version,

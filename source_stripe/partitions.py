@@ -126,12 +126,13 @@ class PartitionPlan:
     `usage_read_at`, when this sync reads the usage of every running subscription: the time it is read as of, once
     the `extra` partitions (the running subscriptions), or without them every slice, have finished.
     `events_settled`: how far the events position may move, since later events may not all be listed yet;
-    `created_settled`, the same for the `created` position of a list that can show an object late (None: no limit)."""
+    `created_settled`, the same for the `created` position of a list that can show an object late (None: no limit);
+    `events_from`, where this sync's events begin. `start` None: nothing is listed, every change comes from events."""
 
     def __init__(
         self,
         capture: "TableCapture",
-        start: int,
+        start: Optional[int],
         end: Optional[int],
         windows: List["EventWindow"],
         extra: List[Partition],
@@ -139,11 +140,12 @@ class PartitionPlan:
         events_settled: Optional[int] = None,
         created_settled: Optional[int] = None,
         changed: Optional[threading.Condition] = None,
+        events_from: Optional[int] = None,
     ) -> None:
         self._capture = capture
-        self._events_settled, self._created_settled = events_settled, created_settled
+        self._events_settled, self._created_settled, self._events_from = events_settled, created_settled, events_from
         self._changed = changed or threading.Condition()  # shared by the plans of one table's accounts
-        self.slices = [CreatedSlice(capture, start, end, self)]
+        self.slices = [CreatedSlice(capture, start, end, self)] if start is not None else []
         self.windows = windows
         self._extra, self._usage_read_at = extra, usage_read_at
         self._pending = deque([*self.slices, *windows, *extra])
@@ -196,11 +198,16 @@ class PartitionPlan:
             read = lambda s, t: t if t is None or s.read_at is None else min(t, s.read_at)  # noqa: E731
             chain = sorted(self.slices, key=lambda s: s.start)
             created = _position(chain, self._done, lambda s: read(s, s.start), lambda s: read(s, s.end), lambda s: s.newest_created)
+            if created is not None and self._events_from is not None and all(id(s) in self._done for s in self.slices):
+                # Every slice is done, the newest included: all made before the events position has been listed.
+                created = max(created, self._events_from)
             if created is not None and self._created_settled is not None:
                 created = min(created, self._created_settled)
             events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: self._events_settled)
             if events is not None:
                 events = min(events, self._events_settled)
+            if not self.slices:  # nothing listed: what was made before the events position came from its events
+                created = events
             usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
             return created, events, self._usage_read_at if usage_read else None
 

@@ -18,7 +18,7 @@ EVENTS_LISTED_LATE_MARGIN = 5 * 60
 @dataclass(frozen=True)
 class SyncPlan:
     state: TableState  # the positions this sync starts from, and saves before any partition finishes
-    created_from: int  # list objects created from here on
+    created_from: Optional[int]  # list objects created from here on (None: list nothing, events bring every change)
     event_windows: List[Tuple[int, Optional[int]]]  # [start, end) a day at a time, the last one open-ended
     starts_over: bool  # the last sync is older than Stripe keeps events: the whole table is read again
     events_settled: int  # how far the events position may move in this sync
@@ -29,10 +29,19 @@ class SyncPlan:
 
 
 def plan_sync(
-    saved: TableState, now: int, has_events: bool, events_readable: bool, start: int, end: Optional[int], lookback: int
+    saved: TableState,
+    now: int,
+    has_events: bool,
+    events_readable: bool,
+    start: int,
+    end: Optional[int],
+    lookback: int,
+    events_say_every_change: bool = False,
 ) -> SyncPlan:
     """`now` is Stripe's time; `has_events`, whether the table's entry names events; `events_readable`, whether the key
-    may read them; `start` and `end`, the config's dates; `lookback`, the seconds re-read before the saved position."""
+    may read them; `start` and `end`, the config's dates; `lookback`, the seconds re-read before the saved position;
+    `events_say_every_change`, whether the entry says Stripe sends an event for every object made and every change,
+    so that once the table has been read, replaying events is all a sync needs."""
     state = replace(saved, events=saved.events if has_events else None)
     captures_changes = has_events and events_readable and end is None
     replays_events = captures_changes and _replayable(state.events, now)
@@ -45,8 +54,16 @@ def plan_sync(
     if captures_changes and not replays_events:
         # A first (or repeated) full read: changes made from now on, to objects already read, come from events.
         state.events = now - EVENTS_LISTED_LATE_MARGIN
-    created_from = max(start, state.created - lookback) if state.created is not None else start
+    created_from: Optional[int] = max(start, state.created - lookback) if state.created is not None else start
+    if replays_events and events_say_every_change and _read_whole(state):
+        created_from = None
     return SyncPlan(state, created_from, windows, starts_over, events_settled=now - EVENTS_LISTED_LATE_MARGIN)
+
+
+def _read_whole(state: TableState) -> bool:
+    """Whether everything made before the events position has been listed (a sync listing the whole table moves the
+    `created` position there once its last slice is done)."""
+    return state.created is not None and state.events is not None and state.created >= state.events
 
 
 def _replayable(events_position: Optional[int], now: int) -> bool:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # Stripe sends no event when usage is reported: the usage of running subscriptions is re-read once the last such read
 # is this old, so syncs in between cost the same however large the account (the config's running_usage_refresh_hours).
 DEFAULT_RUNNING_USAGE_REFRESH_HOURS = 12
+# A lookback longer than any saved position is old: the listing starts at the start date.
+WHOLE_HISTORY = 2**40
 
 
 class Quirk:
@@ -159,6 +161,16 @@ class AppendOnlyListedLate(Quirk):
 
     def created_settled(self, now: int) -> Optional[int]:
         return now - EVENTS_LISTED_LATE_MARGIN
+
+
+class ListedWholeEverySync(Quirk):
+    """A short list whose changes no event of the reading account says (a connected account's are its own events):
+    every sync lists it whole, whatever the lookback window."""
+
+    changes = "the whole list is read every sync"
+
+    def lookback(self, seconds: int) -> int:
+        return WHOLE_HISTORY
 
 
 class RowsWithEventsOfTheirOwn(Quirk):

@@ -36,9 +36,11 @@ class TableEntry:
     permission: str
     permission_id: str
     events: Mapping[str, Tuple[str, ...]]  # created / updated / deleted -> event types
+    events_say_every_change: bool  # Stripe sends an event for every object made and every change to one
     created_field: str  # the field the list's `created` filter compares
     created_filter: bool  # whether the list takes `created[gte|lt]` at all
     parent: Optional[ParentLink]
+    platform_only: bool  # read on the key's own account alone when several accounts are read
     quirk: Optional[Mapping[str, Any]]  # class_name and its fields
     error_handler: Optional[Mapping[str, Any]]  # the table's own, in place of the list pages' one
 
@@ -87,7 +89,7 @@ def lineage(table: TableEntry, tables: Mapping[str, TableEntry]) -> Tuple[TableE
 
 KNOWN_PARAMETERS = {
     "name", "description", "stripe_object", "group", "path", "request_parameters", "permission", "permission_id",
-    "events", "created_field", "created_filter", "parent", "quirk", "error_handler",
+    "events", "events_say_every_change", "created_field", "created_filter", "parent", "platform_only", "quirk", "error_handler",
 }  # fmt: skip
 
 
@@ -108,9 +110,11 @@ def _table(stream: Mapping[str, Any]) -> TableEntry:
         permission=parameters["permission"],
         permission_id=parameters["permission_id"],
         events={meaning: tuple(types) for meaning, types in (parameters.get("events") or {}).items()},
+        events_say_every_change=bool(parameters.get("events_say_every_change", False)),
         created_field=parameters.get("created_field", "created"),
         created_filter=parameters.get("created_filter", True),
         parent=ParentLink(**parent) if parent else None,
+        platform_only=bool(parameters.get("platform_only", False)),
         quirk=parameters.get("quirk"),
         error_handler=parameters.get("error_handler"),
     )

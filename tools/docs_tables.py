@@ -38,7 +38,7 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     kind = object_in_words(top)
     quirk = quirk_of(table)
     if table.parent and not quirk.other_event_types:
-        said = f"their {kind}'s events and the lookback window" if table.events else "the lookback window"
+        said = (f"their {kind}'s events" + ("" if table.events_say_every_change else " and the lookback window")) if table.events else "the lookback window"
         if top.deletions and table.parent.embedded_in:
             said += f"; the rows of a deleted {kind} arrive deleted"
     elif table.events:
@@ -50,6 +50,8 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
         said = "the lookback window (Stripe sends no events for them)"
     if table.parent and not table.parent.embedded_in and top.deletions:
         said += f"; the rows of a deleted {kind} stay as last read (its `is_deleted` tells)"
+    if table.events_say_every_change:
+        said += "; once read whole, syncs replay events and list nothing"
     changed = quirk.changes.format(parent=kind)
     return f"{said}; {changed}" if changed else said
 

@@ -6,10 +6,16 @@ from types import SimpleNamespace
 
 import pytest
 
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+from source_stripe import cursor as cursor_module
+from source_stripe.accounts import Account, AccountPartition
+from source_stripe.cursor import ChangeCaptureCursor
 from source_stripe.partitions import EventWindow, PartitionPlan, in_turn
 from source_stripe.state import InvalidState, TableState, one_account_from, per_account_from, per_account_message
 
 NOW = 1_790_000_000
+DAY = 86_400
 
 
 def test_each_accounts_positions_are_a_list_of_numbers_and_read_back_as_they_were():
@@ -74,3 +80,43 @@ def test_an_account_whose_slice_is_still_being_read_does_not_hold_back_the_other
     for _, partition in (first, second):
         partition.skip()
     assert list(handed_out) == []
+
+
+class ReadingSeveral:
+    """The accounts of a sync with connected_accounts set, none of them lost."""
+
+    several = True
+
+    def is_lost(self, account):
+        return False
+
+
+class FinishedAt:
+    """A plan whose every partition, once finished, has read `created` and `events` up to these times."""
+
+    def __init__(self, created, events):
+        self.created, self.events = created, events
+
+    def finish(self, partition):
+        return self.created, self.events, None
+
+
+def test_with_several_accounts_a_tables_state_is_said_at_most_every_30_seconds_and_when_the_table_ends(monkeypatch):
+    clock = [1_000.0]
+    monkeypatch.setattr(cursor_module, "monotonic", lambda: clock[0])
+    messages = InMemoryMessageRepository()
+    accounts = ReadingSeveral()
+    cursor = ChangeCaptureCursor("customers", accounts, ConnectorStateManager(state=[]), messages)
+    seller = Account("acct_1Seller", "acct_1Seller")
+    cursor.follow({seller.key: TableState(created=NOW - DAY, events=NOW - DAY)}, {seller.key: FinishedAt(NOW - 60, NOW - 300)})
+    said = lambda: [m.state.stream.stream_state.accounts for m in messages.consume_queue()]  # noqa: E731
+    assert said() == [{"acct_1Seller": [NOW - DAY, NOW - DAY]}], "the starting positions, at once"
+
+    clock[0] += 10
+    cursor.close_partition(AccountPartition(object(), seller, accounts))
+    assert said() == [], "10 s after the last message"
+    clock[0] += 25
+    cursor.close_partition(AccountPartition(object(), seller, accounts))
+    assert said() == [{"acct_1Seller": [NOW - 60, NOW - 300]}]
+    cursor.ensure_at_least_one_state_emitted()
+    assert said() == [{"acct_1Seller": [NOW - 60, NOW - 300]}]

@@ -44,11 +44,11 @@ BAD_INPUT = {
     "environment_missing": BadInput("lacks environment", config={"environment": MISSING}),
     "account_id_malformed": BadInput("account_id must be written as acct_…", config={"account_id": "12345"}),
     "connected_accounts_an_id_malformed": BadInput(
-        'connected_accounts must be "none" or a list of connected account IDs written as acct_…',
+        'connected_accounts must be "none", "all", or a list of connected account IDs written as acct_…',
         config={"connected_accounts": ["acct_1Fine", "seller-42"]},
     ),
     "connected_accounts_an_unknown_choice": BadInput(
-        'connected_accounts must be "none" or a list of connected account IDs', config={"connected_accounts": "some"}
+        'connected_accounts must be "none", "all", or a list of connected account IDs', config={"connected_accounts": "some"}
     ),
     "connected_accounts_with_account_id_too": BadInput(
         "Set either account_id (one connected account) or connected_accounts (several), not both",

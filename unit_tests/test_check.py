@@ -232,7 +232,7 @@ def test_check_with_connected_accounts_says_how_many_it_can_read_and_names_those
     status = check(config(connected_accounts=[OWN_ACCOUNT, "acct_1Seller", "acct_1Gone"]))
 
     assert status.status == Status.SUCCEEDED
-    assert "connected_accounts: 2 of the 3 listed can be read" in status.message
+    assert "connected_accounts: 2 of 3 accounts can be read" in status.message
     assert "acct_1Gone: cannot be read, it disconnected or revoked this platform's access (Access to acct_1Gone was revoked.)" in status.message
     asked = [request.headers.get("Stripe-Account") for request in stripe.requests_to("events")]
     assert {"acct_1Seller", "acct_1Gone"} <= set(asked) and OWN_ACCOUNT not in asked, "the key's own account is read without the header"

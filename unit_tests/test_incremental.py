@@ -41,6 +41,11 @@ def customer(key, created, **fields):
     return stripe_object("customer", id=f"cus_{key}", created=created, **fields)
 
 
+def coupon(key, created, **fields):
+    """Of a table whose changes do not all have events (a coupon's times_redeemed), so its lookback window is listed."""
+    return stripe_object("coupon", id=f"co_{key}", created=created, **fields)
+
+
 def created_filters(stripe, path):
     return [
         (int(request.qs.get("created[gte]", [STRIPE_EPOCH])[0]), int(request.qs["created[lt]"][0]) if "created[lt]" in request.qs else None)
@@ -58,10 +63,10 @@ def warnings_of(output):
 
 @pytest.fixture
 def serve(stripe):
-    """Serves `customers` and their events as Stripe would at NOW."""
+    """Serves a table's objects (`customers` by default) and their events as Stripe would at NOW."""
 
-    def _serve(customers=(), events=(), path="customers"):
-        stripe.lists(path, list(customers), NOW)
+    def _serve(objects=(), events=(), path="customers"):
+        stripe.lists(path, list(objects), NOW)
         stripe.lists("events", list(events), NOW)
 
     return _serve
@@ -81,21 +86,21 @@ def test_first_incremental_sync_reads_all_history_oldest_slice_first_and_saves_b
 
 
 def test_next_sync_rereads_the_lookback_window_before_the_saved_position_and_replays_events_since_then(stripe, serve):
-    serve()
+    serve(path="coupons")
 
-    read_incrementally(config(start_date=START, lookback_window_days=2), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+    read_incrementally(config(start_date=START, lookback_window_days=2), "coupons", state={"coupons": {"created": NOW - DAY, "events": NOW - DAY}})
 
-    assert created_filters(stripe, "customers") == [(NOW - 3 * DAY, None)]
+    assert created_filters(stripe, "coupons") == [(NOW - 3 * DAY, None)]
     assert [(int(qs["created[gte]"][0]), "created[lt]" in qs) for qs in event_requests(stripe)] == [(NOW - DAY, False)]
 
 
 def test_objects_sharing_the_saved_second_are_read_again(stripe, serve):
-    serve([customer("same_second_a", NOW - 50), customer("same_second_b", NOW - 50)])
+    serve([coupon("same_second_a", NOW - 50), coupon("same_second_b", NOW - 50)], path="coupons")
 
-    output = read_incrementally(config(lookback_window_days=0), "customers", state={"customers": {"created": NOW - 50, "events": NOW - 60}})
+    output = read_incrementally(config(lookback_window_days=0), "coupons", state={"coupons": {"created": NOW - 50, "events": NOW - 60}})
 
-    assert sorted(ids_of(output, "customers")) == ["cus_same_second_a", "cus_same_second_b"]
-    assert created_filters(stripe, "customers") == [(NOW - 50, None)]
+    assert sorted(ids_of(output, "coupons")) == ["co_same_second_a", "co_same_second_b"]
+    assert created_filters(stripe, "coupons") == [(NOW - 50, None)]
 
 
 def test_a_sparse_history_is_listed_in_a_few_requests(stripe, serve):
@@ -120,7 +125,8 @@ def test_a_dense_range_is_split_among_workers_and_every_object_is_read_once(stri
     assert len(slices) > 2, "the dense day was read by one slice"
     # 26 full pages, plus a request for each doubling of slice length back through the empty decade.
     assert len(stripe.requests_to("customers")) <= 26 + 20
-    assert final_state(output, "customers")["created"] == max(c["created"] for c in dense)
+    # The whole table listed: everything made before where its events begin has been read.
+    assert final_state(output, "customers")["created"] == max(max(c["created"] for c in dense), SETTLED)
 
 
 @pytest.mark.parametrize("requests_per_second, objects", [(97, 2_000), (24, 8_083), (10, 19_400), (None, 2_000)])
@@ -322,7 +328,7 @@ def test_tables_stripe_sends_no_events_for_rely_on_the_lookback_window(stripe):
     assert final_state(output, "shipping_rates") == {"created": NOW - DAY}
 
 
-def test_changes_and_deletions_from_events_carry_the_event_time(serve):
+def test_changes_and_deletions_from_events_carry_the_event_time(stripe, serve):
     renamed = customer("renamed", NOW - 900 * DAY, name="New name")
     gone = customer("gone", NOW - 800 * DAY)
     serve([], [event("customer.updated", renamed, NOW - 500), event("customer.deleted", gone, NOW - 400)])
@@ -336,7 +342,9 @@ def test_changes_and_deletions_from_events_carry_the_event_time(serve):
         False,
     )
     assert (records["cus_gone"]["observed_at"], records["cus_gone"]["is_deleted"]) == ((NOW - 400) * 1000, True)
-    assert final_state(output, "customers") == {"created": NOW - DAY, "events": SETTLED}
+    # Customers' events say every change: nothing is listed, and what was made before the events position came from them.
+    assert stripe.requests_to("customers") == []
+    assert final_state(output, "customers") == {"created": SETTLED, "events": SETTLED}
 
 
 def test_invoice_items_are_positioned_by_their_date_which_their_lists_created_filter_compares(stripe):
@@ -353,16 +361,21 @@ def credit_notes(created_times):
     return [stripe_object("credit_note", id=f"cn_{n:04d}", created=created, lines=embedded_list([])) for n, created in enumerate(created_times)]
 
 
+def checkout_sessions(created_times):
+    return [stripe_object("checkout.session", id=f"cs_{n:04d}", created=created, mode="setup") for n, created in enumerate(created_times)]
+
+
 def test_a_list_without_a_created_filter_is_read_newest_first_only_down_to_the_saved_position_less_the_lookback(stripe):
-    newest_first = credit_notes([NOW - 100 - n for n in range(150)] + [NOW - 30 * DAY - n for n in range(250)])
-    stripe.serves_list("credit_notes", newest_first)
+    newest_first = checkout_sessions([NOW - 100 - n for n in range(150)] + [NOW - 30 * DAY - n for n in range(250)])
+    stripe.serves_list("checkout/sessions", newest_first)
     stripe.lists("events", [], NOW)
 
-    output = read_incrementally(config(lookback_window_days=1), "credit_notes", state={"credit_notes": {"created": NOW - 2 * DAY, "events": NOW - DAY}})
+    state = {"checkout_sessions": {"created": NOW - 2 * DAY, "events": NOW - DAY}}
+    output = read_incrementally(config(lookback_window_days=1), "checkout_sessions", state=state)
 
-    assert sorted(ids_of(output, "credit_notes")) == [f"cn_{n:04d}" for n in range(150)]
-    assert len(stripe.requests_to("credit_notes")) == 2, "the second page reaches below the saved position: no third"
-    assert final_state(output, "credit_notes")["created"] == NOW - 100
+    assert sorted(ids_of(output, "checkout_sessions")) == [f"cs_{n:04d}" for n in range(150)]
+    assert len(stripe.requests_to("checkout/sessions")) == 2, "the second page reaches below the saved position: no third"
+    assert final_state(output, "checkout_sessions")["created"] == NOW - 100
 
 
 def test_a_list_without_a_created_filter_is_read_whole_in_a_first_sync_without_created_parameters(stripe):
@@ -492,11 +505,11 @@ def test_the_events_position_stays_a_margin_behind_stripes_time_so_an_event_list
 
 
 def test_a_list_read_is_dated_just_before_an_event_of_the_same_second(serve):
-    serve([customer("fresh", NOW - 10)], [event("customer.updated", customer("fresh", NOW - 10, name="changed"), NOW)])
+    serve([coupon("fresh", NOW - 10)], [event("coupon.updated", coupon("fresh", NOW - 10, name="changed"), NOW)], path="coupons")
 
-    output = read_incrementally(config(), "customers", state={"customers": {"created": NOW - DAY, "events": NOW - DAY}})
+    output = read_incrementally(config(), "coupons", state={"coupons": {"created": NOW - DAY, "events": NOW - DAY}})
 
-    by_source = sorted((record["observed_at"], record.get("name")) for record in records_of(output, "customers"))
+    by_source = sorted((record["observed_at"], record.get("name")) for record in records_of(output, "coupons"))
     assert by_source[0][0] == NOW * 1000 - 1 and by_source[-1] == (NOW * 1000, "changed")
 
 
@@ -694,11 +707,11 @@ def test_without_events_permission_the_sync_keeps_to_stripes_time_which_its_refu
     ids=["events_based_stream", "created_based_stream", "per_parent_child_stream"],
 )
 def test_state_of_airbytes_earlier_stripe_connector_is_migrated(stripe, serve, earlier_state, expected_created_from, expected_events_from):
-    serve()
+    serve(path="coupons")
 
-    read_incrementally(config(lookback_window_days=0), "customers", state={"customers": earlier_state})
+    read_incrementally(config(lookback_window_days=0), "coupons", state={"coupons": earlier_state})
 
-    assert created_filters(stripe, "customers") == [(expected_created_from, None)]
+    assert created_filters(stripe, "coupons") == [(expected_created_from, None)]
     assert int(event_requests(stripe)[0]["created[gte]"][0]) == expected_events_from
 
 
@@ -723,16 +736,16 @@ def test_a_sync_stopped_before_its_first_slice_finished_is_read_again_and_its_de
     assert records["cus_kept"]["is_deleted"] is False
     assert records["cus_gone"]["is_deleted"] is True
     assert created_filters(stripe, "customers")[0][0] == START_TS
-    assert final_state(output, "customers") == {"created": NOW - 700 * DAY, "events": SETTLED}
+    assert final_state(output, "customers") == {"created": NOW - DAY, "events": SETTLED}, "listed whole up to its events' start"
 
 
 def test_a_state_in_the_future_is_read_as_now(stripe, serve):
-    serve()
+    serve(path="coupons")
 
-    output = read_incrementally(config(lookback_window_days=0), "customers", state={"customers": {"created": NOW + 99 * DAY, "events": NOW + 99 * DAY}})
+    output = read_incrementally(config(lookback_window_days=0), "coupons", state={"coupons": {"created": NOW + 99 * DAY, "events": NOW + 99 * DAY}})
 
     assert error_messages(output) == []
-    assert created_filters(stripe, "customers") == [(NOW, None)]
+    assert created_filters(stripe, "coupons") == [(NOW, None)]
     assert any("lies in the future" in warning for warning in warnings_of(output))
 
 

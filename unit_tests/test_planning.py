@@ -10,8 +10,8 @@ START = 1_600_000_000
 WEEK = 7 * DAY
 
 
-def plan(saved=TableState(), has_events=True, events_readable=True, end=None, lookback=WEEK):
-    return plan_sync(saved, NOW, has_events, events_readable, START, end, lookback)
+def plan(saved=TableState(), has_events=True, events_readable=True, end=None, lookback=WEEK, events_say_every_change=False):
+    return plan_sync(saved, NOW, has_events, events_readable, START, end, lookback, events_say_every_change)
 
 
 def test_a_first_sync_lists_from_the_start_date_and_takes_events_from_now_less_the_late_margin():
@@ -56,6 +56,19 @@ def test_an_end_date_lists_only_and_never_replays_events():
 
     assert planned.event_windows == []
     assert not planned.starts_over
+
+
+def test_a_table_whose_events_say_every_change_lists_nothing_once_read_and_replays_its_events():
+    read = TableState(created=NOW - DAY, events=NOW - DAY)
+
+    assert plan(read, events_say_every_change=True).created_from is None
+    assert plan(read, events_say_every_change=True).event_windows == [(NOW - DAY, None)]
+    assert plan(events_say_every_change=True).created_from == START, "its first read lists it"
+    assert plan(TableState(created=None, events=NOW - 3600), events_say_every_change=True).created_from == START, "a first read cut short too"
+    cut_short = TableState(created=NOW - 2 * DAY, events=NOW - DAY)  # its listing had not reached where events begin
+    assert plan(cut_short, events_say_every_change=True).created_from == NOW - 2 * DAY - WEEK
+    assert plan(read, events_readable=False, events_say_every_change=True).created_from == NOW - DAY - WEEK, "without events, the lookback"
+    assert plan(TableState(created=NOW - EVENTS_RETENTION, events=NOW - EVENTS_RETENTION), events_say_every_change=True).created_from == START
 
 
 def test_the_lookback_never_reaches_before_the_start_date():

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import keys as keys_module
-from .spec import EVENT_WINDOW, FILTERED_TABLES, TABLE_OBJECTS, Endpoint
+from .spec import EVENT_WINDOW, FILTERED_TABLES, OBJECT_TABLES, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
 from .dataset import Dataset
 from .store import PARENT_TABLES, page
@@ -44,6 +44,8 @@ class ApiError(Exception):
         self.error = {"type": type, "message": message, **extra}
 
 
+# The table of a platform's connected accounts; its permission is Stripe's Connect permission.
+CONNECTED_ACCOUNTS_TABLE = OBJECT_TABLES["account"]
 # Stripe filters the event list by at most this many types at once.
 MAX_EVENT_TYPES = 20
 
@@ -193,6 +195,12 @@ class StripeApi:
                 "(or that account does not exist). Application access may have been revoked.",
                 code="account_invalid",
             )
+        if key.startswith("rk_") and headers.get("stripe-account") and not state.keys.can_read(key, CONNECTED_ACCOUNTS_TABLE):
+            raise ApiError(
+                403,
+                "You passed a restricted API key with the Stripe-Account header, but the restricted API key does not have "
+                "any Connect permissions.",
+            )
         mode = keys_module.mode_of(key)
         if not state.faults.admit(mode):
             raise ApiError(
@@ -206,6 +214,8 @@ class StripeApi:
         endpoint, path_args = match
         if endpoint.table == "order_returns" and not state.knobs.orders_api:
             raise _unrecognized(method, path)
+        if endpoint.table == CONNECTED_ACCOUNTS_TABLE:
+            self._refuse_unless_a_platform(account_id)
         table = endpoint.table or ("events" if endpoint.kind in ("events", "event") else None)
         if table and not state.keys.can_read(key, table):
             raise ApiError(
@@ -222,6 +232,17 @@ class StripeApi:
         dataset = state.dataset(account_id, mode)
         handler = getattr(self, f"_{endpoint.kind}")
         return Response(200, handler(dataset, endpoint, path, path_args, query), endpoint.template)
+
+    def _refuse_unless_a_platform(self, account_id: str) -> None:
+        """Only a Connect platform sees connected accounts, and never those of its connected accounts."""
+        if self.state.accounts[account_id].connected:
+            raise ApiError(403, "You cannot access the connected accounts of your platform's connected accounts.")
+        if not self.state.knobs.connect_platform:
+            raise ApiError(
+                403,
+                "Only Stripe Connect platforms can work with other accounts. If you need to set up a Stripe Connect "
+                "platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
+            )
 
     def _account_refused_to_restricted_key(self, key: str, account_id: str) -> ApiError:
         """Stripe never lets a restricted key read the account, whatever it was granted: older accounts say no

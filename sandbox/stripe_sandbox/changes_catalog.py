@@ -148,9 +148,9 @@ class CatalogChanges:
         start = int(fields.pop("start_date", now + MONTH))
         schedule = self.factory.subscription_schedule(created, customer["id"], [(price["id"], 1)], start, start + 12 * MONTH)
         if start <= now:
-            sub = self._new_subscriptions(created, {"customer": customer["id"], "items": [price["id"]]}, now)
+            # The subscription a schedule starts names it from the first: its created event says so.
+            sub = self._new_subscriptions(created, {"customer": customer["id"], "items": [price["id"]], "schedule": schedule["id"]}, now)
             schedule = self.factory.schedule_started(schedule, sub["id"])
-            self.tables["subscriptions"].put({**sub, "schedule": schedule["id"]})
         obj = self._finish_new("subscription_schedule", schedule, fields)
         self._emit(now, "subscription_schedule.created", obj)
         return obj

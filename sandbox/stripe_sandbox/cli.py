@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=_positive, default=3000, help="about how many objects the platform account has")
+    parser.add_argument("--sellers", type=int, default=0, help="small connected accounts besides the two larger ones")
     parser.add_argument("--now", type=_moment, default=None, help="sandbox clock start (unix seconds or ISO 8601)")
     parser.add_argument("--storm-seconds", type=float, default=0, help="answer every request with 429 for this long")
     knobs = parser.add_argument_group("knobs (also settable at runtime: POST /_sandbox/knobs)")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     knobs = Knobs(**{knob.name: getattr(args, knob.name) for knob in fields(Knobs)})
     started = time.perf_counter()
-    state = SandboxState(seed=args.seed, size=args.size, now=args.now, knobs=knobs)
+    state = SandboxState(seed=args.seed, size=args.size, now=args.now, knobs=knobs, sellers=args.sellers)
     state.dataset(state.platform.id, "test")  # generate before listening, so the first request is fast
     print(f"stripe-sandbox generated test data in {time.perf_counter() - started:.2f}s", file=sys.stderr)
     server = SandboxServer(state, args.host, args.port)

@@ -119,8 +119,8 @@ class Sandbox(AdminClient):
         requests.get(f"{sb.url}/v1/customers", headers={"Authorization": f"Bearer {sb.keys['secret_test']}"})
     """
 
-    def __init__(self, seed: int = 42, size: int = 3000, now: int | None = None, **knobs: Any):
-        self.state = SandboxState(seed=seed, size=size, now=now, knobs=Knobs(**knobs))
+    def __init__(self, seed: int = 42, size: int = 3000, now: int | None = None, sellers: int = 0, **knobs: Any):
+        self.state = SandboxState(seed=seed, size=size, now=now, knobs=Knobs(**knobs), sellers=sellers)
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -162,13 +162,14 @@ class SandboxProcess(AdminClient):
         now: int | None = None,
         startup_timeout: float = 120,
         port: int = 0,
+        sellers: int = 0,
         **knobs: Any,
     ):
         known = {knob.name for knob in fields(Knobs)}
         unknown = set(knobs) - known
         if unknown:
             raise TypeError(f"unknown knobs: {sorted(unknown)}")
-        command = [sys.executable, "-m", "stripe_sandbox", "--port", str(port), "--seed", str(seed), "--size", str(size)]
+        command = [sys.executable, "-m", "stripe_sandbox", "--port", str(port), "--seed", str(seed), "--size", str(size), "--sellers", str(sellers)]
         if now is not None:
             command += ["--now", str(now)]
         for name, value in knobs.items():

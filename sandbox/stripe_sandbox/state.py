@@ -19,6 +19,7 @@ from .dataset import Dataset
 
 DEFAULT_NOW = 1_793_491_200  # 2026-11-01T00:00:00Z: fixed, so runs are reproducible
 CONNECTED_ACCOUNTS = ("Northwind Bakery", "Lumen Studio")
+SELLER_SIZE = 30  # about how many objects a small connected account has
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,10 @@ class Stats:
 
 
 class SandboxState:
-    def __init__(self, *, seed: int = 42, size: int = 3000, now: int | None = None, knobs: Knobs | None = None):
+    def __init__(self, *, seed: int = 42, size: int = 3000, now: int | None = None, knobs: Knobs | None = None, sellers: int = 0):
+        """`sellers`: small connected accounts besides the two larger ones, as a marketplace has by the thousand."""
         self.spec = load_spec()
-        self.seed, self.size = seed, size
+        self.seed, self.size, self.sellers = seed, size, sellers
         self.now = DEFAULT_NOW if now is None else int(now)
         self.started_at = self.now  # datasets are generated as of this moment, whenever they are first used
         self.keys = KeyRing()
@@ -96,22 +98,44 @@ class SandboxState:
             Account(new_id(), name, True, max(30, self.size // 10), self.now - (3 - n) * 365 * 86_400)
             for n, name in enumerate(CONNECTED_ACCOUNTS)
         ]
-        return {a.id: a for a in (platform, *connected)}
+        sellers = [
+            Account(new_id(), f"Seller {n:05d}", True, SELLER_SIZE, self.now - rng.randrange(30, 3 * 365) * 86_400)
+            for n in range(1, self.sellers + 1)
+        ]
+        return {a.id: a for a in (platform, *connected, *sellers)}
 
     def connect_account(self, name: str, size: int) -> Account:
-        """An account that connects to the platform now, with a year of history of its own."""
+        """An account that connects to the platform now, with a year of history of its own; the platform lists it."""
         with self._generation_lock:
-            account = Account(self._new_account_id(), name, True, size, self.now - 365 * 86_400)
+            account = Account(self._new_account_id(), name, True, size, self.now)
             self.accounts[account.id] = account
             self.account_objects[account.id] = account_object(self.spec, account.id, created=account.created, name=name, connected=True)
+            for dataset in self._platform_datasets():
+                with dataset.lock:
+                    dataset.tables["accounts"].put(self.account_objects[account.id])
         return account
 
     def set_access(self, account_id: str, granted: bool) -> None:
         """A connected account that disconnects from the platform (or revokes its access) keeps its data; the
-        platform's requests for it are refused until it grants access again."""
+        platform no longer lists it, and its requests for it are refused until it grants access again."""
         if account_id not in self.accounts or not self.accounts[account_id].connected:
             raise ValueError(f"no connected account {account_id}")
-        (self.revoked_accounts.discard if granted else self.revoked_accounts.add)(account_id)
+        with self._generation_lock:
+            (self.revoked_accounts.discard if granted else self.revoked_accounts.add)(account_id)
+            for dataset in self._platform_datasets():
+                with dataset.lock:
+                    listed = dataset.tables["accounts"]
+                    if granted:
+                        listed.put(self.account_objects[account_id])
+                    elif account_id in listed.objects:
+                        listed.remove(account_id)
+                        listed.deleted.pop(account_id)  # not deleted: the platform just no longer sees it
+
+    def _connected_now(self) -> list[Account]:
+        return [a for a in self.accounts.values() if a.connected and a.id not in self.revoked_accounts]
+
+    def _platform_datasets(self) -> list[Dataset]:
+        return [dataset for (account, _), dataset in self._datasets.items() if not self.accounts[account].connected]
 
     def dataset(self, account_id: str, mode: str) -> Dataset:
         """The dataset for an account and mode, generated on first use (live data is rarely needed)."""
@@ -128,6 +152,9 @@ class SandboxState:
                 delay = lambda: self.knobs.event_delay_seconds  # noqa: E731 - the knob may change at any time
                 dataset = Dataset(account_id, mode, generator.run(), generator.factory, delay)
                 dataset.advance(self.now)  # generated as of started_at; the clock may have moved since
+                if not account.connected:
+                    for connected in self._connected_now():
+                        dataset.tables["accounts"].put(self.account_objects[connected.id])
                 self._datasets[key] = dataset
             return self._datasets[key]
 
@@ -165,10 +192,11 @@ class SandboxState:
         return {
             "seed": self.seed,
             "size": self.size,
+            "sellers": self.sellers,
             "now": self.now,
             "api_version": self.spec.api_version,
             "platform_account": self.platform.id,
-            "connected_accounts": [a.id for a in self.accounts.values() if a.connected and a.id not in self.revoked_accounts],
+            "connected_accounts": [a.id for a in self._connected_now()],
             "revoked_accounts": sorted(self.revoked_accounts),
             "keys": self.keys.describe(),
         }

@@ -142,3 +142,33 @@ def test_an_account_that_connects_later_brings_its_own_history(sandbox, client):
     customers = client.using(account=new).all("/v1/customers")
     assert customers and customers == sandbox.truth(account=new)["customers"]
     assert not {c["id"] for c in customers} & {c["id"] for c in client.all("/v1/customers")}
+
+
+def test_the_platform_lists_the_accounts_connected_to_it_now(sandbox, client):
+    first, second = sandbox.connected_accounts
+    assert {a["id"] for a in client.all("/v1/accounts")} == {first, second}
+
+    sandbox.set_account_access(second, False)
+    newcomer = sandbox.connect_account("Harbor Books")
+
+    assert {a["id"] for a in client.all("/v1/accounts")} == {first, newcomer}
+    assert client.all("/v1/accounts") == sandbox.truth()["accounts"]
+
+
+def test_only_a_connect_platform_may_list_connected_accounts(sandbox, client):
+    refused = client.using(account=sandbox.connected_accounts[0]).error("/v1/accounts", 403)
+    assert refused["message"] == "You cannot access the connected accounts of your platform's connected accounts."
+
+    sandbox.set_knobs(connect_platform=False)
+    assert client.error("/v1/accounts", 403)["message"].startswith("Only Stripe Connect platforms can work with other accounts.")
+
+
+def test_a_restricted_key_without_connect_permissions_may_not_act_for_a_connected_account(sandbox, client):
+    without_connect = [table for table in sandbox.info()["keys"]["restricted_test"]["tables"] if table != "accounts"]
+    sandbox.set_key_permissions(keys.RESTRICTED_TEST, without_connect)
+    restricted = client.using(key=keys.RESTRICTED_TEST)
+
+    error = restricted.using(account=sandbox.connected_accounts[0]).error("/v1/customers", 403)
+
+    assert "restricted API key does not have any Connect permissions" in error["message"]
+    assert restricted.get("/v1/customers").status_code == 200, "its own account it reads"

@@ -24,6 +24,8 @@ def test_a_schedule_starting_now_starts_its_subscription(sandbox, client):
     schedule = sandbox.create("subscription_schedule", start_date=sandbox.now)
     assert schedule["status"] == "active"
     assert client.ok(f"/v1/subscriptions/{schedule['subscription']}")["schedule"] == schedule["id"]
+    (created,) = [e for e in client.events_of(schedule["subscription"]) if e["type"] == "customer.subscription.created"]
+    assert created["data"]["object"]["schedule"] == schedule["id"], "its created event names the schedule too"
 
 
 def test_releasing_a_schedule_leaves_its_subscription_alone_with_events_for_both(sandbox, client):
