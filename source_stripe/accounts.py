@@ -102,6 +102,8 @@ class SyncAccounts:
             if refused.status_code != 403:
                 raise
             named = _NAMED_ACCOUNT.search(_error(refused.response).get("message") or "")
+            if named is None:
+                logger.warning("Stripe did not say which account the key belongs to, so the records' account_id is empty.")
             return named.group(1) if named else None
 
     def lose(self, account: Account, refused: StripeRefused) -> bool:

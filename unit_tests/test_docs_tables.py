@@ -31,11 +31,15 @@ def test_the_user_guide_names_every_tables_permission_and_the_parents_a_child_is
 def test_how_changes_arrive_is_said_from_each_entrys_events_parent_and_quirk():
     named = {table.name: table for table in TABLES}
 
-    assert docs_tables.changes(named["customers"], named) == "`customer.*` events; deletions arrive with `is_deleted: true`"
+    assert docs_tables.changes(named["customers"], named) == (
+        "`customer.*` events; deletions arrive with `is_deleted: true`; once read whole, syncs replay events and list nothing"
+    )
+    assert docs_tables.changes(named["coupons"], named) == "`coupon.*` events; deletions arrive with `is_deleted: true`"
     assert docs_tables.changes(named["shipping_rates"], named) == "the lookback window (Stripe sends no events for them)"
     assert docs_tables.changes(named["subscription_items"], named) == (
-        "their subscription's events and the lookback window; a row dropped from its parent arrives deleted"
+        "their subscription's events; once read whole, syncs replay events and list nothing; a row dropped from its parent arrives deleted"
     )
+    assert docs_tables.changes(named["setup_attempts"], named) == "their setup intent's events and the lookback window"
 
 
 def test_a_document_without_the_markers_is_refused_rather_than_left_stale():

@@ -118,15 +118,31 @@ def test_malformed_request_fails_with_stripes_explanation(stripe):
     assert any("Received unknown parameter: bogus" in message for message in error_messages(output))
 
 
-def test_account_without_legacy_orders_api_gets_one_warning_and_an_empty_order_returns_table(stripe):
-    stripe.answers_error("order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).")
+@pytest.mark.parametrize(
+    "table, path, status, stripe_says, warning",
+    [
+        ("order_returns", "order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).", "legacy Orders API"),
+        ("accounts", "accounts", 403, "Only Stripe Connect platforms can work with other accounts. If you need to …", "does not use Stripe Connect"),
+    ],
+    ids=["legacy_orders_api_absent", "not_a_connect_platform"],
+)
+def test_a_product_the_account_does_not_use_gets_one_warning_and_an_empty_table(stripe, table, path, status, stripe_says, warning):
+    stripe.answers_error(path, status, stripe_says)
 
-    output = read(config(), "order_returns")
+    output = read(config(), table)
 
     assert error_messages(output) == []
-    assert ids_of(output, "order_returns") == []
+    assert ids_of(output, table) == []
     warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
-    assert [message for message in warnings if "legacy Orders API" in message] == [warnings[0]]
+    assert [message for message in warnings if warning in message] == [warnings[0]]
+
+
+def test_a_key_without_the_connect_permission_is_told_to_grant_it_rather_than_given_an_empty_accounts_table(stripe):
+    stripe.answers_error("accounts", 403, missing_permission("rak_connected_account_read"))
+
+    output = read(config(), "accounts", expect_failure=True)
+
+    assert any('"Connected accounts: Read"' in message for message in error_messages(output))
 
 
 def test_a_refetched_object_cut_off_mid_body_is_retried_and_loses_nothing(stripe, requests_mock):

@@ -6,7 +6,6 @@ such as "Received unknown parameter: foo" or the permission named in a 403.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +13,10 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl
 
+from . import access
 from . import keys as keys_module
-from .spec import EVENT_WINDOW, FILTERED_TABLES, OBJECT_TABLES, TABLE_OBJECTS, Endpoint
+from .access import ApiError
+from .spec import EVENT_WINDOW, FILTERED_TABLES, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
 from .dataset import Dataset
 from .store import PARENT_TABLES, page
@@ -37,15 +38,6 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", **extra: str):
-        super().__init__(message)
-        self.status = status
-        self.error = {"type": type, "message": message, **extra}
-
-
-# The table of a platform's connected accounts; its permission is Stripe's Connect permission.
-CONNECTED_ACCOUNTS_TABLE = OBJECT_TABLES["account"]
 # Stripe filters the event list by at most this many types at once.
 MAX_EVENT_TYPES = 20
 
@@ -70,19 +62,6 @@ def _unrecognized(method: str, path: str) -> ApiError:
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
         "or we can help at https://support.stripe.com/.",
     )
-
-
-def _api_key(headers: dict[str, str]) -> str | None:
-    auth = headers.get("authorization", "").strip()
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip() or None
-    if scheme.lower() == "basic":
-        try:
-            return base64.b64decode(value).decode().split(":", 1)[0] or None
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return None
 
 
 @dataclass
@@ -177,30 +156,7 @@ class StripeApi:
 
     def _handle(self, method, path, raw_query, headers, match) -> Response:
         state = self.state
-        key = _api_key(headers)
-        if key is None:
-            raise ApiError(
-                401,
-                "You did not provide an API key. You need to provide your API key in the Authorization header, "
-                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
-                "https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-            )
-        if not state.keys.is_valid(key):
-            raise ApiError(401, f"Invalid API Key provided: {keys_module.mask(key)}")
-        account_id = headers.get("stripe-account") or state.platform.id
-        if account_id not in state.accounts or account_id in state.revoked_accounts:
-            raise ApiError(
-                403,
-                f"The provided key '{keys_module.mask(key)}' does not have access to account '{account_id}' "
-                "(or that account does not exist). Application access may have been revoked.",
-                code="account_invalid",
-            )
-        if key.startswith("rk_") and headers.get("stripe-account") and not state.keys.can_read(key, CONNECTED_ACCOUNTS_TABLE):
-            raise ApiError(
-                403,
-                "You passed a restricted API key with the Stripe-Account header, but the restricted API key does not have "
-                "any Connect permissions.",
-            )
+        key, account_id = access.admitted(state, headers)
         mode = keys_module.mode_of(key)
         if not state.faults.admit(mode):
             raise ApiError(
@@ -214,48 +170,13 @@ class StripeApi:
         endpoint, path_args = match
         if endpoint.table == "order_returns" and not state.knobs.orders_api:
             raise _unrecognized(method, path)
-        if endpoint.table == CONNECTED_ACCOUNTS_TABLE:
-            self._refuse_unless_a_platform(account_id)
-        table = endpoint.table or ("events" if endpoint.kind in ("events", "event") else None)
-        if table and not state.keys.can_read(key, table):
-            raise ApiError(
-                403,
-                f"The provided key '{keys_module.mask(key)}' does not have the required permissions for this "
-                f"endpoint on account '{account_id}'. Having the '{keys_module.PERMISSIONS[table]}' permission "
-                "would allow this request to continue.",
-            )
+        access.refuse_what_the_key_may_not_read(state, key, account_id, endpoint)
         query = parse_query(raw_query, endpoint)
         if endpoint.kind == "account":
-            if key.startswith("rk_"):
-                raise self._account_refused_to_restricted_key(key, account_id)
             return Response(200, state.account_objects[account_id], endpoint.template)
         dataset = state.dataset(account_id, mode)
         handler = getattr(self, f"_{endpoint.kind}")
         return Response(200, handler(dataset, endpoint, path, path_args, query), endpoint.template)
-
-    def _refuse_unless_a_platform(self, account_id: str) -> None:
-        """Only a Connect platform sees connected accounts, and never those of its connected accounts."""
-        if self.state.accounts[account_id].connected:
-            raise ApiError(403, "You cannot access the connected accounts of your platform's connected accounts.")
-        if not self.state.knobs.connect_platform:
-            raise ApiError(
-                403,
-                "Only Stripe Connect platforms can work with other accounts. If you need to set up a Stripe Connect "
-                "platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
-            )
-
-    def _account_refused_to_restricted_key(self, key: str, account_id: str) -> ApiError:
-        """Stripe never lets a restricted key read the account, whatever it was granted: older accounts say no
-        permission would do, newer ones name one that no restricted key can be given either."""
-        if self.state.knobs.account_403_names_permission:
-            why = "Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue."
-        else:
-            why = "This is a restricted API key, but the required permissions are not available for use by restricted keys."
-        return ApiError(
-            403,
-            f"The provided key '{keys_module.mask(key)}' does not have the required permissions for this endpoint on "
-            f"account '{account_id}'. {why}",
-        )
 
     # -- endpoints -----------------------------------------------------------------------------
 
