@@ -147,7 +147,7 @@ class TableCapture:
         partitions = PartitionPlan(
             self, planned.created_from, end, windows, extra, usage_read_at,
             events_settled=planned.events_settled, created_settled=self.table.quirk.created_settled(now), changed=changed,
-            events_from=planned.state.events,
+            events_from=planned.state.events if end is None else None,  # a listing up to now covers all before it
         )  # fmt: skip
         return planned.state, partitions
 

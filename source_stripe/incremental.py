@@ -16,7 +16,7 @@ Child tables (an entry with a `parent`) have no list or events of their own that
 top-level ancestor the same way and expand each page of it into their rows through the parent links of their lineage,
 asking for the rows of a page's parents all at once.
 
-With connected_accounts, each table is read so on every account the sync reads, each with its own positions.
+With connected_accounts, each table is read this way on every account the sync reads, with positions of its own.
 
 This module makes each manifest entry a stream for the CDK with its reader; the rest lives in tables.py (the
 entries), accounts.py (the accounts a sync reads), cursor.py and state.py (saved positions), pages.py (listings,

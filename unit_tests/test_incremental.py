@@ -767,3 +767,14 @@ def test_state_for_a_table_this_connector_does_not_have_is_ignored_with_a_warnin
 
     assert error_messages(output) == []
     assert any("'a_table_it_never_had'" in warning and "ignored" in warning for warning in warnings_of(output))
+
+
+def test_a_sync_up_to_an_end_date_moves_the_created_position_no_further_than_it_listed(serve):
+    end = START_TS + 30 * DAY
+    serve([customer("old", START_TS + 10)])
+
+    state = {"customers": {"created": START_TS + 5, "events": NOW - DAY}}
+    output = read_incrementally(config(start_date=START, end_date="2024-01-31T00:00:00Z"), "customers", state=state)
+
+    assert ids_of(output, "customers") == ["cus_old"]
+    assert final_state(output, "customers")["created"] == end, "not where events begin: nothing after the end date was listed"
