@@ -152,10 +152,6 @@ class PartitionPlan:
         self._slices_not_done_reading = 0  # handed out and not finished: each may still split
         self._done: Set[int] = set()
 
-    def partitions(self) -> Iterator[Partition]:
-        """Ends once nothing is left to hand out and no slice that could still split is being read."""
-        return (partition for _, partition in in_turn([self], self._changed))
-
     def take(self) -> Union[Partition, None, bool]:
         """The next partition to hand out; None while only slices being read may add more; False once none will.
         The caller holds the plan's condition."""

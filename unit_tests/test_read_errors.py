@@ -4,6 +4,8 @@ import pytest
 import requests
 
 from airbyte_cdk.models import FailureType
+from source_stripe.client import ACCOUNTS_PATH
+from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import (
     config,
     error_messages,
@@ -16,6 +18,9 @@ from unit_tests.stripe_api import (
     stripe_error,
     stripe_object,
 )
+
+# The table of a platform's connected accounts, which only a Connect platform may list.
+CONNECT = next(table for table in manifest_tables() if table.path == ACCOUNTS_PATH)
 
 
 def _page(items, has_more=False):
@@ -122,7 +127,7 @@ def test_malformed_request_fails_with_stripes_explanation(stripe):
     "table, path, status, stripe_says, warning",
     [
         ("order_returns", "order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).", "legacy Orders API"),
-        ("accounts", "accounts", 403, "Only Stripe Connect platforms can work with other accounts. If you need to …", "does not use Stripe Connect"),
+        (CONNECT.name, CONNECT.path, 403, "Only Stripe Connect platforms can work with other accounts. If you need to …", "does not use Stripe Connect"),
     ],
     ids=["legacy_orders_api_absent", "not_a_connect_platform"],
 )
@@ -138,11 +143,11 @@ def test_a_product_the_account_does_not_use_gets_one_warning_and_an_empty_table(
 
 
 def test_a_key_without_the_connect_permission_is_told_to_grant_it_rather_than_given_an_empty_accounts_table(stripe):
-    stripe.answers_error("accounts", 403, missing_permission("rak_connected_account_read"))
+    stripe.answers_error(CONNECT.path, 403, missing_permission(CONNECT.permission_id))
 
-    output = read(config(), "accounts", expect_failure=True)
+    output = read(config(), CONNECT.name, expect_failure=True)
 
-    assert any('"Connected accounts: Read"' in message for message in error_messages(output))
+    assert any(f'"{CONNECT.permission}"' in message for message in error_messages(output))
 
 
 def test_a_refetched_object_cut_off_mid_body_is_retried_and_loses_nothing(stripe, requests_mock):

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from stripe_sandbox import keys
+from stripe_sandbox.access import CONNECTED_ACCOUNTS_TABLE
 
 
 def test_keys_look_like_stripe_keys():
@@ -152,7 +153,7 @@ def test_the_platform_lists_the_accounts_connected_to_it_now(sandbox, client):
     newcomer = sandbox.connect_account("Harbor Books")
 
     assert {a["id"] for a in client.all("/v1/accounts")} == {first, newcomer}
-    assert client.all("/v1/accounts") == sandbox.truth()["accounts"]
+    assert client.all("/v1/accounts") == sandbox.truth()[CONNECTED_ACCOUNTS_TABLE]
 
 
 def test_only_a_connect_platform_may_list_connected_accounts(sandbox, client):
@@ -164,7 +165,7 @@ def test_only_a_connect_platform_may_list_connected_accounts(sandbox, client):
 
 
 def test_a_restricted_key_without_connect_permissions_may_not_act_for_a_connected_account(sandbox, client):
-    without_connect = [table for table in sandbox.info()["keys"]["restricted_test"]["tables"] if table != "accounts"]
+    without_connect = [table for table in sandbox.info()["keys"]["restricted_test"]["tables"] if table != CONNECTED_ACCOUNTS_TABLE]
     sandbox.set_key_permissions(keys.RESTRICTED_TEST, without_connect)
     restricted = client.using(key=keys.RESTRICTED_TEST)
 
