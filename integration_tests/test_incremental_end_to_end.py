@@ -178,8 +178,60 @@ def arrange_objects_to_change(sandbox):
         draft = sandbox.create("invoices", created=two_days_ago, mode="live")
         for _ in range(2):
             sandbox.create("invoice_items", invoice=draft["id"], created=two_days_ago, mode="live")
+    # A platform's money: a transfer with more reversals than it embeds, a recent one reversed in part (a reversal's
+    # metadata changes without an event), a fee refunded in part, a recent top-up (its metadata changes silently).
+    crowded_transfer = sandbox.create("transfers", created=long_ago, mode="live")
+    for _ in range(11):
+        sandbox.create("transfer_reversals", transfer=crowded_transfer["id"], amount=100, created=long_ago, mode="live")
+    recent_transfer = sandbox.create("transfers", created=two_days_ago, mode="live")
+    recent["transfer_reversals"] = sandbox.create("transfer_reversals", transfer=recent_transfer["id"], amount=100, created=two_days_ago, mode="live")
+    fee = sandbox.create("application_fees", created=long_ago, mode="live")
+    sandbox.create("application_fees_refunds", fee=fee["id"], amount=fee["amount"] // 4, created=long_ago, mode="live")
+    recent["top_ups"] = sandbox.create("top_ups", created=two_days_ago, mode="live")
+    for table in ("reviews", "early_fraud_warnings", "file_links", "authorizations", "bank_accounts", "bank_accounts"):
+        sandbox.create(table, created=long_ago, mode="live")  # open, actionable, unexpired, pending, to change and remove
+    captured = sandbox.create("authorizations", created=long_ago, mode="live")
+    sandbox.update("authorizations", captured["id"], status="closed", mode="live")  # with a transaction
     tick(sandbox, 60)
     return recent
+
+
+def change_platform_tables(sandbox, change, pick, recent):
+    """A platform's transfers, fees and top-ups, Radar's reviews and warnings, files and their links: each created,
+    updated and (where Stripe sends none) changed without an event inside the lookback window."""
+    # What the platform sees of the accounts it controls changes without an event of its own.
+    change("update", "persons", pick("persons")["id"], metadata={"kyc": "reviewed"})
+    change("update", "external_account_bank_accounts", pick("external_account_bank_accounts")["id"], metadata={"payroll": "yes"})
+    change("update", "external_account_cards", pick("external_account_cards")["id"], metadata={"instant": "yes"})
+    crowded = pick("transfers", rule=lambda t: t["reversals"]["has_more"] and not t["reversed"])
+    change("create", "transfer_reversals", transfer=crowded["id"], amount=100)
+    change("create", "transfers")
+    change("update", "transfers", pick("transfers")["id"], description="Relabelled", metadata={"batch": "7"})
+    change("create", "transfer_reversals", transfer=pick("transfers", rule=lambda t: not t["reversed"])["id"], amount=100)
+    change("update", "transfer_reversals", recent["transfer_reversals"]["id"], metadata={"reason": "chargeback"})
+    change("create", "application_fees")
+    change("create", "application_fees_refunds", fee=pick("application_fees", rule=lambda f: not f["refunded"])["id"], amount=10)
+    change("update", "application_fees_refunds", pick("application_fees_refunds")["id"], metadata={"note": "goodwill"})
+    change("update", "top_ups", change("create", "top_ups")["id"], status="succeeded")
+    change("update", "top_ups", recent["top_ups"]["id"], metadata={"purpose": "payroll"})
+    change("create", "reviews")
+    change("update", "reviews", pick("reviews", rule=lambda r: r["open"])["id"], closed_reason="approved")
+    change("create", "early_fraud_warnings")
+    change("update", "early_fraud_warnings", pick("early_fraud_warnings", rule=lambda w: w["actionable"])["id"], actionable=False)
+    change("create", "files")
+    # A link that expires within the hour: Stripe sends nothing when it does.
+    change("create", "file_links", expires_at=sandbox.now + 600)
+    change("update", "file_links", pick("file_links", rule=lambda link: not link["expired"])["id"], metadata={"shared_with": "auditor"})
+    # Issuing: a cardholder's change reaches its cards and their authorizations without their events; a capture
+    # closes an authorization, and a later refund joins it without the authorization's event.
+    change("create", "cardholders")
+    change("update", "cardholders", pick("cardholders")["id"], email="renamed@example.com", metadata={"team": "ops"})
+    change("update", "cards", change("create", "cards")["id"], status="inactive")
+    change("update", "cards", pick("cards", rule=lambda c: c["status"] == "active")["id"], metadata={"cost_center": "42"})
+    change("create", "authorizations")
+    change("update", "authorizations", pick("authorizations", rule=lambda a: a["status"] == "pending")["id"], status="closed")
+    change("create", "transactions", authorization=pick("authorizations", rule=lambda a: a["status"] == "closed" and a["approved"])["id"])
+    change("update", "transactions", pick("transactions")["id"], metadata={"receipt": "attached"})
 
 
 def change_every_table(sandbox, recent, days_between_changes=1):
@@ -247,6 +299,11 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     deleted["payment_methods"] = [gone_method["id"]]
     change("create", "customer_balance_transactions", amount=-2500)
     change("update", "customer_balance_transactions", recent["customer_balance_transactions"]["id"], description="Corrected")
+    change("create", "bank_accounts")
+    change("update", "bank_accounts", pick("bank_accounts", rule=lambda b: b["customer"] not in pick.used)["id"], status="verified")
+    gone_bank_account = pick("bank_accounts", rule=lambda b: b["customer"] not in pick.used)
+    change("delete", "bank_accounts", gone_bank_account["id"])
+    deleted["bank_accounts"] = [gone_bank_account["id"]]
 
     # A promotion code embeds its coupon as it is now: renaming the coupon changes its codes without their events.
     change("create", "promotion_codes")
@@ -352,6 +409,7 @@ def change_every_table(sandbox, recent, days_between_changes=1):
 
     change("create", "order_returns")
     change("update", "order_returns", recent["order_returns"]["id"], amount=4242)
+    change_platform_tables(sandbox, change, pick, recent)
     return deleted
 
 
@@ -409,6 +467,8 @@ def create_recent_objects_in_every_table(sandbox):
     recent["subscription_schedule"] = make("subscription_schedule", customer=recent["customers"]["id"])
     fund_payouts(sandbox)
     recent["payouts"] = make("payouts", amount=5000)
+    for table in ("transfers", "application_fees", "top_ups", "reviews", "early_fraud_warnings", "cards", "authorizations"):
+        recent[table] = make(table)
     tick(sandbox, 60)
     return recent, licensed[2]
 
@@ -478,6 +538,23 @@ def test_incremental_syncs_without_events_permission_still_equal_stripe_within_t
     summary = next(u for u in truth["usage_record_summaries"] if u["subscription_item"] == metered["id"])
     change("update", "usage_record_summaries", summary["id"], total_usage=summary["total_usage"] + 99)
     change("create", "usage_record_summaries", subscription_item=metered["id"])
+    change("create", "transfers")
+    change("update", "transfers", recent["transfers"]["id"], description="Relabelled")
+    change("create", "transfer_reversals", transfer=recent["transfers"]["id"], amount=100)
+    change("create", "application_fees")
+    change("create", "application_fees_refunds", fee=recent["application_fees"]["id"], amount=10)
+    change("update", "top_ups", recent["top_ups"]["id"], status="succeeded")
+    change("create", "top_ups")
+    change("update", "reviews", recent["reviews"]["id"], closed_reason="refunded")
+    change("create", "reviews")
+    change("update", "early_fraud_warnings", recent["early_fraud_warnings"]["id"], actionable=False)
+    change("create", "early_fraud_warnings")
+    change("create", "file_links", file=change("create", "files")["id"])
+    change("update", "cards", recent["cards"]["id"], status="inactive")
+    change("update", "authorizations", recent["authorizations"]["id"], status="closed")
+    change("create", "transactions", authorization=recent["authorizations"]["id"])
+    change("create", "authorizations")
+    change("create", "cardholders")
     # A day passes: balance transactions become available and payouts move on, without events.
     sandbox.advance_clock(DAY + 3600)
 

@@ -109,8 +109,12 @@ class ConnectionCheck:
         if table.parent:
             parent_table = table.parent.table
             parent = results[parent_table]
+            if parent.status == "empty":  # a product the account does not use: its children are empty too
+                return ProbeResult("empty", detail=f"{table.name}: empty, as {parent_table} is")
             if parent.status != "readable":
                 return ProbeResult("unverified", detail=f"it is read through {parent_table}, which could not be read")
+            if not parent.rows and table.permission_id == self._permission_of(parent_table):
+                return ProbeResult("readable")  # the same permission as its parent's, which the key has
             if not parent.rows:
                 return ProbeResult("unverified", detail=f"there are no {parent_table} yet to read it through")
             step = ParentStep(table, http=None)
@@ -129,6 +133,9 @@ class ConnectionCheck:
         # Stripe failing on one table leaves that table unverified; a bad key or account fails the whole check.
         refusal = self._refusal(result.response) if result.response.status_code < 500 else None
         return ProbeResult("refused", detail=refusal) if refusal else result
+
+    def _permission_of(self, table: str) -> str:
+        return by_name(self._tables)[table].permission_id
 
     @staticmethod
     def _ask(table_requests: TableRequests, path: str, params: Mapping[str, Any]) -> ProbeResult:

@@ -38,6 +38,8 @@ class ParentStep:
 
     def __init__(self, child: TableEntry, http: StripeHttp) -> None:
         self._link, self._http = child.parent, http
+        # A list may mix kinds of objects (an account's external accounts: bank accounts and cards): each its table.
+        self._kind = child.stripe_object
         self._path = _template(child.path) if child.lists_one_parent_in_path else child.path
         self._parameters = child.request_parameters
         self._when = _compiled(_expression(self._link.when)) if self._link.when else None
@@ -46,6 +48,9 @@ class ParentStep:
         self._lock = threading.Lock()
         # The list this step pages through whatever the parent, which another table's step may page through too.
         self.shared_list: Optional[str] = None if child.lists_one_parent_in_path else child.path
+        # Each parent's own list, which tables of other kinds of its objects page through alike (an account's
+        # external accounts), known by its path before the parent is put in.
+        self._family = (child.path, ()) if child.lists_one_parent_in_path else None
 
     def may_have_rows(self, parent: Mapping[str, Any]) -> bool:
         """Whether `when` lets `parent` have rows, evaluated once for asks_stripe and rows_of alike (an expression
@@ -104,9 +109,10 @@ class ParentStep:
             path, parameters = self._path, {**self._parameters, self._link.key: parent["id"]}
         else:
             path, parameters = self._path.render(parent=parent), self._parameters
-        for page, page_stamp in self._http.pages(path, parameters, starting_after=starting_after):
+        for page, page_stamp in self._http.pages(path, parameters, starting_after=starting_after, family=self._family):
             for row in page:
-                yield self._naming_parent(row, parent), page_stamp
+                if row.get("object", self._kind) == self._kind:
+                    yield self._naming_parent(row, parent), page_stamp
 
 
 class Expansion:

@@ -146,21 +146,23 @@ class LegacyOrdersApiAbsent(_DeferringErrorHandler):
 
 @dataclass
 class ProductNotEnabled(_DeferringErrorHandler):
-    """A table of a Stripe product the account does not have (Connect, Issuing) answers 404, or 403 with one of
-    `refusals` in its message: an empty table, said once, not a failed sync."""
+    """A table of a Stripe product the account does not have (Connect, Issuing) answers 404, or 400 or 403 with one
+    of `refusals` in its message: an empty table, said once, not a failed sync."""
 
     product: str = ""
     refusals: Sequence[str] = ()
     _warned: bool = field(default=False, init=False)
 
     def interpret_response(self, response_or_exception: ResponseOrException) -> Optional[ErrorResolution]:
-        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code not in (403, 404):
+        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code not in (400, 403, 404):
             return None
         body = parsed_body(response_or_exception)
         error = body.get("error") if isinstance(body, dict) else None
         said = str(error.get("message") or "") if isinstance(error, dict) else ""
-        if response_or_exception.status_code == 403 and not any(refusal in said for refusal in self.refusals):
-            return None  # a missing permission, said as such
+        if response_or_exception.status_code != 404 and not any(refusal in said for refusal in self.refusals):
+            return None  # a missing permission or a malformed request, said as such
+        if isinstance(error, dict) and error.get("code") == "resource_missing":
+            return None  # an object that is gone (a parent whose list is asked), not a product
         message = f"{self._stream}: this account does not use Stripe {self.product} (Stripe said: {said or 'not found'}), so the table is empty."
         if not self._warned:
             logger.warning(message)

@@ -240,6 +240,6 @@ def _readers_of_each_list(selected: List[TableEntry], tables: Mapping[str, Table
         families = {list_family(table.scanned_path, table.scanned_params)}
         if table.event_types:
             families.update((REPLAYED_EVENTS, object_family(table.scanned_path)))
-        families.update(list_family(child.path, {}) for child in lineage(entry, entries)[1:] if not child.lists_one_parent_in_path)
+        families.update(list_family(child.path, {}) for child in lineage(entry, entries)[1:])
         readers.update(families)
     return readers

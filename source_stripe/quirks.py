@@ -128,25 +128,54 @@ class RunningParents(Partition):
 
 class ListAgainOnEventsOf(Quirk):
     """Rows that embed another object as it is now (a promotion code its coupon) change with it, without an event of
-    their own: that object's `events` have the rows naming it listed again, by the list's `filter`."""
+    their own: each of `filters`' event types has the rows naming its object listed again, by the list's filter it
+    maps to, which takes the object's id or, for an object that names one in a field of the filter's name (a
+    transaction its card), that one."""
 
-    def __init__(self, table: TableEntry, events: Sequence[str], filter: str) -> None:
+    def __init__(self, table: TableEntry, filters: Mapping[str, str]) -> None:
         super().__init__(table)
-        self.events, self.filter = tuple(events), filter
+        self.filters = dict(filters)
 
     @property
     def changes(self) -> str:
-        return f"the rows embedding a {self.filter} are listed again when it changes ({', '.join(f'`{e}`' for e in self.events)})"
+        named = " or a ".join(dict.fromkeys(self.filters.values()))
+        return f"the rows of a {named} are listed again on {', '.join(f'`{e}`' for e in self.filters)}"
 
     @property
     def other_event_types(self) -> Tuple[str, ...]:
-        return self.events
+        return tuple(self.filters)
 
     def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
-        parameters = {**self.table.request_parameters, self.filter: events[-1]["data"]["object"]["id"]}
+        filter_by, obj = self.filters[events[-1]["type"]], events[-1]["data"]["object"]
+        named = obj.get(filter_by)
+        parameters = {**self.table.request_parameters, filter_by: named if isinstance(named, str) else obj["id"]}
         for page, stamp in capture.http.pages(self.table.path, parameters):
             for obj in page:
                 yield Record(data=stamped(obj, stamp), stream_name=self.table.name)
+
+
+class FetchAgainOnEventsOf(Quirk):
+    """Rows that embed other objects as they are now (an application fee its refunds) change with them, without an
+    event of their own: each of `events`' event types carries an object that names its row in the field it maps to,
+    and that row is fetched again."""
+
+    def __init__(self, table: TableEntry, events: Mapping[str, str]) -> None:
+        super().__init__(table)
+        self.events = dict(events)
+
+    @property
+    def changes(self) -> str:
+        return f"a row is fetched again when an object it embeds changes ({', '.join(f'`{e}`' for e in self.events)})"
+
+    @property
+    def other_event_types(self) -> Tuple[str, ...]:
+        return tuple(self.events)
+
+    def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
+        row_id = events[-1]["data"]["object"].get(self.events[events[-1]["type"]])
+        row, stamp = capture.http.retrieve(self.table.path, row_id) if row_id else (None, 0)
+        if row is not None:
+            yield Record(data=stamped(row, stamp), stream_name=self.table.name)
 
 
 class AppendOnlyListedLate(Quirk):
@@ -164,8 +193,8 @@ class AppendOnlyListedLate(Quirk):
 
 
 class ListedWholeEverySync(Quirk):
-    """A short list whose changes no event of the reading account says (a connected account's are its own events):
-    every sync lists it whole, whatever the lookback window."""
+    """A short list whose changes no event of the reading account says (a connected account's are its own events; a
+    file link expires without one): every sync lists it whole, whatever the lookback window."""
 
     changes = "the whole list is read every sync"
 
@@ -177,14 +206,25 @@ class RowsWithEventsOfTheirOwn(Quirk):
     """A child table whose rows have events of their own (a customer's payment methods), not their parent's: an event
     carries the row itself. When it cannot be taken as it is (another API version, or several in one second), the row
     is fetched again from the list of the parent it named; a row that names no parent any more (detached), or that its
-    parent no longer lists, arrives deleted."""
+    parent no longer lists, arrives deleted. `events` names the entry's events that carry a row when the others carry
+    its parent (an application fee's refunds); without it, all do. Events of these types about other kinds of objects
+    are not the table's."""
+
+    def __init__(self, table: TableEntry, events: Optional[Sequence[str]] = None) -> None:
+        super().__init__(table)
+        self.events = tuple(events) if events is not None else table.event_types
+        unknown = sorted(set(self.events) - set(table.event_types))
+        if unknown:
+            raise ValueError(f"The manifest entry {table.name!r} names row events that are not among its events: {unknown}")
 
     @property
     def other_event_types(self) -> Tuple[str, ...]:
-        return self.table.event_types
+        return self.events
 
     def records_from_events(self, capture: "TableCapture", events: Sequence[Mapping[str, Any]]) -> Iterator[Record]:
         key, row = self.table.parent.key, events[-1]["data"]["object"]
+        if row.get("object") != self.table.stripe_object:
+            return  # an event of the same type about another kind of object (customer.source.* of a card)
         stamp = max(event["created"] for event in events) * 1000
         if all(event.get("api_version") == capture.table.api_version and event["data"]["object"] == row for event in events):
             gone = not row.get(key) or any(event["type"] in self.table.deletions for event in events)

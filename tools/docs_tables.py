@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from source_stripe.client import EVENTS_PATH
-from source_stripe.quirks import quirk_of
+from source_stripe.quirks import WHOLE_HISTORY, quirk_of
 from source_stripe.tables import TableEntry, by_name, lineage, manifest_tables
 
 README = Path("README.md")
@@ -37,6 +37,8 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     top = lineage(table, tables)[0]
     kind = object_in_words(top)
     quirk = quirk_of(table)
+    if quirk.lookback(1) >= WHOLE_HISTORY:  # read whole every sync, whatever its events say
+        return quirk.changes
     if table.parent and not quirk.other_event_types:
         said = (f"their {kind}'s events" + ("" if table.events_say_every_change else " and the lookback window")) if table.events else "the lookback window"
         if top.deletions and table.parent.embedded_in:
@@ -45,7 +47,7 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
         families = dict.fromkeys(f"`{event.rsplit('.', 1)[0]}.*`" for event in table.event_types)
         said = f"{', '.join(families)} events" + ("; deletions arrive with `is_deleted: true`" if table.deletions else "")
         if not table.events.get("updated"):
-            said += "; updates only through the lookback window (Stripe sends no event for them)"
+            said += "; rows never change" if table.events_say_every_change else "; updates only through the lookback window (Stripe sends no event for them)"
     else:
         said = "the lookback window (Stripe sends no events for them)"
     if table.parent and not table.parent.embedded_in and top.deletions:

@@ -246,12 +246,16 @@ def _write_examples(sources: dict[str, Source], out_root: Path) -> list[Path]:
 
 def _write_tables(sources: dict[str, Source], out_root: Path) -> list[Path]:
     """The tables as the manifest states them, in its order, for the sandbox (which never reads the connector)."""
+    components = stream_components(sources)
     tables = {
         table.name: {
             "object": table.stripe_object,
             "permission": table.permission_id,
             "parent": table.parent.table if table.parent else None,
             "parent_field": table.parent.key if table.parent else None,
+            # Whether Stripe's object names its parent (an invoice's lines do not): the sandbox serves it so.
+            "names_parent": bool(table.parent) and table.parent.key in sources[components[table.name][1]].components[table.stripe_object]["properties"],
+            "path": "/v1/" + re.sub(r"\{\{[^}]*\}\}", "{}", table.path),
         }
         for table in manifest_tables()
     }
@@ -272,9 +276,10 @@ def _endpoint(path: str, source: Source) -> dict:
         "path_params": sorted(p["name"] for p in parameters if p["in"] == "path"),
     }
     response = operation["responses"]["200"]["content"]["application/json"]["schema"]
-    items_ref = response.get("properties", {}).get("data", {}).get("items", {}).get("$ref")
-    if items_ref:
-        entry["object"] = _ref_name(items_ref)
+    items = response.get("properties", {}).get("data", {}).get("items", {})
+    kinds = [items] if "$ref" in items else items.get("anyOf", [])
+    if kinds:  # a list, of one kind of object or several (an account's external accounts)
+        entry["objects"] = [_ref_name(kind["$ref"]) for kind in kinds]
     return entry
 
 

@@ -236,3 +236,26 @@ def test_check_with_connected_accounts_says_how_many_it_can_read_and_names_those
     assert "acct_1Gone: cannot be read, it disconnected or revoked this platform's access (Access to acct_1Gone was revoked.)" in status.message
     asked = [request.headers.get("Stripe-Account") for request in stripe.requests_to("events")]
     assert {"acct_1Seller", "acct_1Gone"} <= set(asked) and OWN_ACCOUNT not in asked, "the key's own account is read without the header"
+
+
+def test_check_counts_the_children_of_a_product_the_account_does_not_use_as_empty_too(stripe):
+    serve_probes(stripe)
+    stripe.answers_error("accounts", 403, "Only Stripe Connect platforms can work with other accounts.", limit=100)
+    children = [table.name for table in manifest_tables() if table.parent and table.parent.table == "accounts"]
+
+    status = check(config())
+
+    assert children and status.message.startswith(f"The key can read {len(ALL_STREAMS)} of {len(ALL_STREAMS)} tables")
+    assert all(f"{child}: empty, as accounts is" in status.message for child in children)
+
+
+def test_check_counts_a_child_without_parents_yet_as_readable_when_it_needs_its_parents_permission(stripe):
+    serve_probes(stripe)
+    stripe.serves_list("transfers", [], page_size=1)
+    stripe.serves_list("customers", [], page_size=1)
+
+    status = check(config())
+
+    assert status.message.startswith(f"The key can read {len(ALL_STREAMS) - 1} of {len(ALL_STREAMS)} tables")
+    assert "transfer_reversals" not in status.message  # Transfers: Read, as its transfers
+    assert "payment_methods: not verified, there are no customers yet to read it through" in status.message  # PaymentMethods: Read

@@ -585,6 +585,38 @@ def test_a_payment_method_event_in_another_api_version_is_fetched_again_from_its
     assert (record["id"], record["is_deleted"], record["observed_at"] > (NOW - 100) * 1000) == ("pm_1", not found, True)
 
 
+def test_fee_refunds_follow_their_fees_refunded_event_and_their_own_updated_event(stripe):
+    made = stripe_object("fee_refund", id="fr_new", fee="fee_1", metadata={})
+    relabelled = stripe_object("fee_refund", id="fr_old", fee="fee_2", metadata={"note": "goodwill"})
+    fee = stripe_object("application_fee", id="fee_1", created=NOW - 400 * DAY, refunds=embedded_list([made]))
+    stripe.lists("application_fees", [], NOW)
+    stripe.lists("events", [
+        event("application_fee.refunded", fee, NOW - 200),
+        event("application_fee.refund.updated", relabelled, NOW - 100, previous_attributes={"metadata": {}}),
+    ], NOW)  # fmt: skip
+
+    output = read_incrementally(config(), "application_fees_refunds", state={"application_fees_refunds": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert sorted((r["id"], r["fee"], r["metadata"], r["is_deleted"]) for r in records_of(output, "application_fees_refunds")) == [
+        ("fr_new", "fee_1", {}, False),
+        ("fr_old", "fee_2", {"note": "goodwill"}, False),
+    ]
+
+
+def test_a_fee_is_fetched_again_when_one_of_its_refunds_changes_which_sends_no_event_of_the_fees(stripe, requests_mock):
+    relabelled = stripe_object("fee_refund", id="fr_1", fee="fee_1", metadata={"note": "goodwill"})
+    current = stripe_object("application_fee", id="fee_1", created=NOW - 400 * DAY, refunds=embedded_list([relabelled]))
+    stripe.lists("application_fees", [], NOW)
+    stripe.lists("events", [event("application_fee.refund.updated", relabelled, NOW - 100, previous_attributes={"metadata": {}})], NOW)
+    fetched = requests_mock.get(stripe.url("application_fees/fee_1"), json=current, headers={"Date": formatdate(NOW, usegmt=True)})
+
+    output = read_incrementally(config(), "application_fees", state={"application_fees": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    (record,) = records_of(output, "application_fees")
+    assert (record["id"], record["refunds"]["data"][0]["metadata"]) == ("fee_1", {"note": "goodwill"})
+    assert fetched.call_count == 1 and record["observed_at"] == NOW * 1000 - 1
+
+
 def test_a_customers_balance_transactions_are_listed_again_only_when_its_balance_changed(stripe, requests_mock):
     credited = customer("credited", NOW - 400 * DAY, balance=-2500)
     renamed = customer("renamed", NOW - 300 * DAY, name="New name")
@@ -615,6 +647,19 @@ def test_a_renamed_coupon_has_its_promotion_codes_listed_again_since_they_embed_
     assert [(r["id"], r["coupon"]["name"], r["is_deleted"]) for r in records_of(output, "promotion_codes")] == [("promo_1", "Spring sale", False)]
     assert listed_by_coupon[0].call_count == 1
     assert "coupon.updated" in event_requests(stripe)[0]["types[]"]
+
+
+def test_a_transactions_change_has_its_cards_authorizations_listed_again_since_they_embed_it(stripe, requests_mock):
+    relabelled = stripe_object("issuing.transaction", id="ipi_1", card="ic_1", metadata={"receipt": "attached"})
+    authorization = stripe_object("issuing.authorization", id="iauth_1", created=NOW - 400 * DAY, transactions=[relabelled])
+    stripe.lists("issuing/authorizations", [], NOW)
+    stripe.lists("events", [event("issuing_transaction.updated", relabelled, NOW - 100, previous_attributes={"metadata": {}})], NOW)
+    listed_by_card = stripe.serves_list("issuing/authorizations", [authorization], card="ic_1")
+
+    output = read_incrementally(config(), "authorizations", state={"authorizations": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert [r["transactions"][0]["metadata"] for r in records_of(output, "authorizations")] == [{"receipt": "attached"}]
+    assert listed_by_card[0].call_count == 1
 
 
 def test_several_changes_of_a_subscription_in_one_second_leave_its_current_items_and_delete_the_dropped_one(stripe, requests_mock):

@@ -21,6 +21,10 @@ from unit_tests.stripe_api import (
 
 # The table of a platform's connected accounts, which only a Connect platform may list.
 CONNECT = next(table for table in manifest_tables() if table.path == ACCOUNTS_PATH)
+# What a platform sees of its connected accounts, asked through their list.
+SEEN_THROUGH_CONNECT = [table for table in manifest_tables() if table.parent and table.parent.table == CONNECT.name]
+# The tables of Stripe Issuing, which an account that does not use it refuses with a 400 naming Issuing.
+ISSUING = [table for table in manifest_tables() if table.stripe_object.startswith("issuing.")]
 
 
 def _page(items, has_more=False):
@@ -128,8 +132,15 @@ def test_malformed_request_fails_with_stripes_explanation(stripe):
     [
         ("order_returns", "order_returns", 404, "Unrecognized request URL (GET: /v1/order_returns).", "legacy Orders API"),
         (CONNECT.name, CONNECT.path, 403, "Only Stripe Connect platforms can work with other accounts. If you need to …", "does not use Stripe Connect"),
+        *((table.name, CONNECT.path, 403, "You cannot access the connected accounts of your platform's connected accounts.", "does not use Stripe Connect") for table in SEEN_THROUGH_CONNECT),
+        *((table.name, table.path, 400, "Your account is not set up to use Issuing. Please visit …", "does not use Stripe Issuing") for table in ISSUING),
     ],
-    ids=["legacy_orders_api_absent", "not_a_connect_platform"],
+    ids=[
+        "legacy_orders_api_absent",
+        "not_a_connect_platform",
+        *(f"a_connected_account_reading_{table.name}" for table in SEEN_THROUGH_CONNECT),
+        *(f"no_issuing_{table.name}" for table in ISSUING),
+    ],
 )
 def test_a_product_the_account_does_not_use_gets_one_warning_and_an_empty_table(stripe, table, path, status, stripe_says, warning):
     stripe.answers_error(path, status, stripe_says)
@@ -140,6 +151,14 @@ def test_a_product_the_account_does_not_use_gets_one_warning_and_an_empty_table(
     assert ids_of(output, table) == []
     warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
     assert [message for message in warnings if warning in message] == [warnings[0]]
+
+
+def test_a_400_that_does_not_say_the_product_is_missing_fails_the_table_rather_than_emptying_it(stripe):
+    stripe.answers_error(ISSUING[0].path, 400, "Received unknown parameter: bogus")
+
+    output = read(config(), ISSUING[0].name, expect_failure=True)
+
+    assert any("Received unknown parameter: bogus" in message for message in error_messages(output))
 
 
 def test_a_key_without_the_connect_permission_is_told_to_grant_it_rather_than_given_an_empty_accounts_table(stripe):

@@ -156,20 +156,24 @@ def test_usage_record_summaries_are_read_for_metered_subscription_items_only(str
 
 def test_every_table_syncs_together(stripe):
     for table in TOP_LEVEL_TABLES:
-        if table.name not in ("setup_intents", "subscriptions"):  # served below, with children
+        if table.name not in ("setup_intents", "subscriptions", "accounts"):  # served below, with children
             stripe.serves_list(table.path, objects(table.stripe_object, 2, table.stripe_object), **table.request_parameters)
     stripe.serves_list("setup_intents", objects("setup_intent", 1, "seti", latest_attempt="setatt_0000"))
     stripe.serves_list(
         "subscriptions", [stripe_object("subscription", items=embedded_list(objects("subscription_item", 1, "si")))], status="all"
     )
     stripe.serves_list("setup_attempts", objects("setup_attempt", 1, "setatt"), setup_intent="seti_0000")
+    stripe.serves_list("accounts", objects("account", 1, "acct", controller={"type": "application", "is_controller": True}))
+    stripe.serves_list("accounts/acct_0000/persons", objects("person", 1, "person"))
+    stripe.serves_list("accounts/acct_0000/external_accounts", objects("bank_account", 1, "ba") + objects("card", 1, "card"))
     for payout in ("payout_0000", "payout_0001"):  # automatic and reconciled, as Stripe's example is
         stripe.serves_list("balance_transactions", objects("balance_transaction", 1, f"txn_{payout}"), payout=payout)
     for session in ("checkout.session_0000", "checkout.session_0001"):  # selling, as Stripe's example is
         stripe.serves_list(f"checkout/sessions/{session}/line_items", objects("item", 1, f"li_{session}"))
-    for customer in ("customer_0000", "customer_0001"):  # which embed neither their payment methods nor credits
+    for customer in ("customer_0000", "customer_0001"):  # which embed neither their payment methods, credits nor sources
         stripe.serves_list(f"customers/{customer}/payment_methods", objects("payment_method", 1, f"pm_{customer}"))
         stripe.serves_list(f"customers/{customer}/balance_transactions", objects("customer_balance_transaction", 1, f"cbtxn_{customer}"))
+        stripe.serves_list(f"customers/{customer}/sources", objects("bank_account", 1, f"ba_{customer}"), object="bank_account")
 
     output = read(config())
 
@@ -187,6 +191,10 @@ def test_every_table_syncs_together(stripe):
         "checkout_sessions_line_items",
         "payment_methods",
         "customer_balance_transactions",
+        "bank_accounts",
+        "persons",
+        "external_account_bank_accounts",
+        "external_account_cards",
     } | embedded_in_examples
 
 
@@ -267,3 +275,17 @@ def test_items_beyond_a_subscriptions_embedded_page_are_listed_once_for_items_an
 
     assert len(ids_of(output, "subscription_items")) == 25
     assert len(stripe.requests_to("subscription_items")) == 1
+
+
+def test_an_accounts_external_accounts_are_listed_once_for_its_bank_accounts_and_its_cards(stripe):
+    controlled = stripe_object("account", id="acct_express", controller={"type": "application", "is_controller": True})
+    standard = stripe_object("account", id="acct_standard", controller={"type": "account", "is_controller": False})
+    stripe.serves_list("accounts", [controlled, standard])
+    bank_account, card = stripe_object("bank_account", id="ba_1", account="acct_express"), stripe_object("card", id="card_1", account="acct_express")
+    stripe.serves_list("accounts/acct_express/external_accounts", [bank_account, card])
+
+    output = read(config(), "external_account_bank_accounts", "external_account_cards")
+
+    assert (ids_of(output, "external_account_bank_accounts"), ids_of(output, "external_account_cards")) == (["ba_1"], ["card_1"])
+    assert len(stripe.requests_to("accounts/acct_express/external_accounts")) == 1
+    assert stripe.requests_to("accounts/acct_standard/external_accounts") == []

@@ -2,6 +2,7 @@
 
 import pytest
 
+from source_stripe.quirks import quirk_of
 from source_stripe.tables import by_name, lineage, manifest_tables, tables_of
 
 
@@ -16,6 +17,14 @@ def entry(**parameters):
 def test_an_entry_with_a_parameter_nothing_reads_is_refused_by_name():
     with pytest.raises(ValueError, match=r"'widgets' has parameters no part of the connector reads: \['evnets'\]"):
         tables_of({"streams": [entry(evnets={"created": ["widget.created"]})]})
+
+
+def test_a_quirk_naming_row_events_its_entry_does_not_list_is_refused_by_name():
+    quirk = {"class_name": "source_stripe.quirks.RowsWithEventsOfTheirOwn", "events": ["widget.relabelled"]}
+    parent = {"table": "gadgets", "key": "gadget"}
+    (table,) = tables_of({"streams": [entry(events={"created": ["widget.created"]}, parent=parent, quirk=quirk)]})
+    with pytest.raises(ValueError, match=r"'widgets' names row events that are not among its events: \['widget.relabelled'\]"):
+        quirk_of(table)
 
 
 def test_a_child_tables_lineage_runs_from_the_top_level_table_whose_list_finds_it():

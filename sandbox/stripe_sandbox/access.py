@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 from . import keys as keys_module
-from .spec import OBJECT_TABLES, Endpoint
+from .spec import OBJECT_TABLES, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
 
 # The table of a platform's connected accounts; its permission is Stripe's Connect permission.
@@ -62,6 +62,16 @@ def refuse_what_the_key_may_not_read(state: SandboxState, key: str, account_id: 
         )
     if endpoint.kind == "account" and key.startswith("rk_"):
         raise _account_refused_to_restricted_key(state, key, account_id)
+
+
+def refuse_products_the_account_lacks(state: SandboxState, account_id: str, endpoint: Endpoint) -> None:
+    """An account that does not use Stripe Issuing is told so, as a malformed request."""
+    if endpoint.table and TABLE_OBJECTS[endpoint.table].startswith("issuing.") and not state.uses_issuing(account_id):
+        raise ApiError(
+            400,
+            "Your account is not set up to use Issuing. Please visit https://dashboard.stripe.com/issuing/overview "
+            "to get started.",
+        )
 
 
 def _refuse_unless_a_platform(state: SandboxState, account_id: str) -> None:

@@ -56,6 +56,12 @@ class AdminApi:
                 if "now" in payload:
                     return {"now": state.set_clock(int(payload["now"]))}
                 return {"now": state.set_clock(state.now + int(payload.get("advance_seconds", 0)))}
+            case "POST", ["objects", "application_fees"]:
+                # A fee is taken on a connected account's charge, which the fee's own dataset does not hold.
+                account, mode = self._dataset(query)
+                if account != state.platform.id:
+                    raise AdminError(400, "Only the platform takes application fees")
+                return state.take_fee(mode, payload)
             case "POST", ["objects", table]:
                 account, mode = self._dataset(query)
                 return state.dataset(account, mode).create(self._table(table), payload, state.now)

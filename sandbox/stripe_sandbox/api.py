@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl
 from . import access
 from . import keys as keys_module
 from .access import ApiError
-from .spec import EVENT_WINDOW, FILTERED_TABLES, TABLE_OBJECTS, Endpoint
+from .spec import EVENT_WINDOW, FILTERED_TABLES, TABLE_FACTS, TABLE_OBJECTS, Endpoint
 from .state import SandboxState
 from .dataset import Dataset
-from .store import PARENT_TABLES, page
+from .store import PARENT_TABLES, MixedList, page
 
 PAGING = {"limit", "starting_after", "ending_before", "expand", "created"}
 RANGE_OPS = ("gt", "gte", "lt", "lte")
@@ -171,6 +171,7 @@ class StripeApi:
         if endpoint.table == "order_returns" and not state.knobs.orders_api:
             raise _unrecognized(method, path)
         access.refuse_what_the_key_may_not_read(state, key, account_id, endpoint)
+        access.refuse_products_the_account_lacks(state, account_id, endpoint)
         query = parse_query(raw_query, endpoint)
         if endpoint.kind == "account":
             return Response(200, state.account_objects[account_id], endpoint.template)
@@ -181,8 +182,8 @@ class StripeApi:
     # -- endpoints -----------------------------------------------------------------------------
 
     def _retrieve(self, dataset: Dataset, endpoint: Endpoint, path: str, args: tuple[str, ...], query: Query):
-        table = dataset.tables[endpoint.table]
         object_id = args[-1]
+        table = next((dataset.tables[t] for t in endpoint.tables if object_id in dataset.tables[t].objects), dataset.tables[endpoint.table])
         obj = table.objects.get(object_id)
         if len(args) > 1 and obj is not None and obj[table.parent_field] != args[0]:
             obj = None  # one parent's object, asked of another (or of the one it left: a detached payment method)
@@ -200,7 +201,7 @@ class StripeApi:
         return event
 
     def _list(self, dataset: Dataset, endpoint: Endpoint, path: str, args: tuple[str, ...], query: Query):
-        table = dataset.tables[endpoint.table]
+        table = dataset.tables[endpoint.table] if len(endpoint.tables) == 1 else MixedList([dataset.tables[t] for t in endpoint.tables])
         filtered = [FILTERED_TABLES[key] for key in ((table.name, name) for name in query.plain) if key in FILTERED_TABLES]
         if filtered:
             table = dataset.tables[filtered[0]]
@@ -214,7 +215,7 @@ class StripeApi:
                 raise _invalid("Balance transaction history can only be filtered on automatic transfers, not manual.", "payout")
         accept = self._filters(endpoint, query, skip=table.parent_field)
         data, has_more = self._page(dataset, table, table.keys(parent), query, accept, floor=None)
-        if table.parent_field and table.parent_field not in self.state.spec.examples[TABLE_OBJECTS[table.name]]:
+        if table.parent_field and not TABLE_FACTS[table.name]["names_parent"]:
             # The sandbox indexes these rows by their parent, which Stripe's object does not name (an invoice's lines).
             data = [{name: value for name, value in obj.items() if name != table.parent_field} for obj in data]
         return {"object": "list", "data": data, "has_more": has_more, "url": path}

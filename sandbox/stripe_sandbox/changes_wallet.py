@@ -1,5 +1,5 @@
-"""Creates, updates and deletes of customers' payment methods and credit balance transactions, with the events Stripe
-sends for them (part of Dataset, see dataset.py)."""
+"""Creates, updates and deletes of customers' payment methods, credit balance transactions and ACH bank accounts, with
+the events Stripe sends for them (part of Dataset, see dataset.py)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,24 @@ class WalletChanges:
         if set(fields) - {"description", "metadata"}:
             raise AdminError(400, "Only a customer balance transaction's description and metadata change")
         return fields
+
+    def _new_bank_accounts(self, created: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
+        """A bank account saved to a customer for ACH debits (a source: it has no creation time of its own)."""
+        customer = self._pick("customers", fields.pop("customer", None))
+        saved = self.factory.bank_account(customer=customer["id"], holder=customer["name"] or "Account holder")
+        obj = self._finish_new("bank_accounts", saved, fields)
+        self._emit(now, "customer.source.created", obj)
+        return obj
+
+    def _revise_bank_accounts(self, current: dict[str, Any], fields: dict[str, Any], now: int) -> dict[str, Any]:
+        if set(fields) - {"account_holder_name", "metadata", "status"}:
+            raise AdminError(400, "Only a bank account's holder name, metadata and (by verifying it) status change")
+        return fields
+
+    def _updated_bank_accounts(self, old: dict[str, Any], new: dict[str, Any], previous: dict[str, Any], now: int) -> None:
+        self._emit(now, "customer.source.updated", new, previous)
+
+    def _delete_bank_accounts(self, current: dict[str, Any], now: int) -> dict[str, Any]:
+        self.tables["bank_accounts"].remove(current["id"])
+        self._emit(now, "customer.source.deleted", current)
+        return deleted(current)

@@ -10,8 +10,10 @@ from typing import Any
 from .factory import Factory
 from .history_billing import BillingHistory
 from .history_catalog import CatalogHistory
+from .history_issuing import IssuingHistory
 from .history_checkout import CheckoutHistory
 from .history_payments import PaymentHistory
+from .history_platform import PlatformHistory
 from .history_wallet import WalletHistory
 from .ledger import Ledger
 from .realism import DAY
@@ -27,6 +29,8 @@ class Generated:
     events: list[dict[str, Any]]
     deleted: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     ledger: Ledger | None = None  # the balance as generation left it, run on by the dataset
+    # A platform's fees on its connected accounts' charges: (account, charge, fee, amount), for the charges to name.
+    fees_taken: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 class _Moments:
@@ -50,7 +54,7 @@ class _Moments:
         return self._last
 
 
-class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory, WalletHistory):
+class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory, WalletHistory, PlatformHistory, IssuingHistory):
     """Builds one dataset (an account in one mode): objects in their final state plus the events of
     the last 30 days, each event holding the object as it was then, consistent with the final state."""
 
@@ -61,7 +65,7 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory,
         "products": 0.0153,
         "shipping_rates": 0.00612,
         "subscriptions": 0.024,
-        "payment_intents": 0.032,
+        "payment_intents": 0.031,
         "legacy_charges": 0.0122,
         "setup_intents": 0.0306,
         "order_returns": 0.00306,
@@ -70,9 +74,21 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory,
         "tax_rates": 0.00191,
         "coupons": 0.00306,
         "checkout_sessions": 0.0102,
+        "transfers": 0.0035,
+        "top_ups": 0.0015,
+        "files": 0.002,
+        "cardholders": 0.001,
     }
 
-    def __init__(self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int):
+    def __init__(
+        self, spec: Spec, *, seed: int, size: int, mode: str, account_id: str, now: int,
+        connected: tuple[str, ...] = (), connected_charges: dict[str, list[dict[str, Any]]] | None = None,
+        issuing: bool = False,
+    ):  # fmt: skip
+        """A platform's `connected` accounts receive its transfers; it takes fees on `connected_charges`. An account
+        that uses Stripe Issuing (`issuing`) has cardholders, cards and their purchases."""
+        self.connected, self.connected_charges, self.uses_issuing = connected, connected_charges or {}, issuing
+        self.fees_taken: list[tuple[str, str, str, int]] = []
         self.rng = random.Random(f"stripe-sandbox/{seed}/{account_id}/{mode}")
         self.factory = Factory(spec, self.rng, livemode=mode == "live")
         self.size, self.now = size, now
@@ -159,6 +175,10 @@ class Generator(CatalogHistory, PaymentHistory, BillingHistory, CheckoutHistory,
         self.subscription_schedules()
         self.promotion_codes()
         self.wallets()
+        self.platform()
+        if self.uses_issuing:
+            self.issuing()
+        self.ach_bank_accounts()
         for name, objects in self.balance.items():
             self.tables[name].extend(objects.values())
-        return Generated(tables=self.tables, events=self.events, deleted=self.deleted, ledger=self.ledger)
+        return Generated(tables=self.tables, events=self.events, deleted=self.deleted, ledger=self.ledger, fees_taken=self.fees_taken)

@@ -14,7 +14,9 @@ from .changes_balance import BalanceChanges
 from .changes_billing import BillingChanges
 from .changes_catalog import CatalogChanges
 from .changes_checkout import CheckoutChanges
+from .changes_issuing import IssuingChanges
 from .changes_payments import PaymentChanges
+from .changes_platform import PlatformChanges
 from .changes_wallet import WalletChanges
 from .data import Generated
 from .factory import Factory
@@ -22,7 +24,7 @@ from .spec import TABLE_OBJECTS
 from .store import AdminError, EventLog, Table
 
 
-class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, CheckoutChanges, WalletChanges):
+class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, CheckoutChanges, WalletChanges, PlatformChanges, IssuingChanges):
     """One account's objects in one mode (live and test data are separate in Stripe)."""
 
     def __init__(
@@ -50,11 +52,12 @@ class Dataset(CatalogChanges, PaymentChanges, BillingChanges, BalanceChanges, Ch
         )
 
     def advance(self, now: int) -> None:
-        """What Stripe does as time passes: balance transactions become available, payouts go out and arrive, and
-        checkout sessions expire."""
+        """What Stripe does as time passes: balance transactions become available, payouts go out and arrive,
+        checkout sessions and file links expire."""
         with self.lock:
             self.ledger.advance(now)
             self._expire_checkout_sessions(now)
+            self._expire_file_links(now)
 
     def _emit(self, now: int, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
         longest = self._event_delay()

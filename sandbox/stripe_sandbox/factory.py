@@ -17,10 +17,13 @@ from . import versions
 from .objects_balance import BalanceObjects
 from .objects_billing import BillingObjects
 from .objects_catalog import CatalogObjects
+from .objects_connect import ConnectObjects
 from .objects_checkout import CheckoutObjects
 from .objects_discounts import DiscountObjects
 from .objects_wallet import WalletObjects
+from .objects_issuing import IssuingObjects
 from .objects_payments import PaymentObjects
+from .objects_platform import PlatformObjects
 from .realism import ALNUM
 from .spec import Spec
 
@@ -59,6 +62,23 @@ ID_FORMATS = {
     "subscription_schedule": ("sub_sched_", 24),
     "coupon": ("", 8),  # without an id of the user's choosing, eight capitals and digits (see Factory.coupon)
     "order": ("or_", 24),
+    "transfer": ("tr_", 24),
+    "transfer_reversal": ("trr_", 24),
+    "destination_payment": ("py_", 24),
+    "application_fee": ("fee_", 24),
+    "fee_refund": ("fr_", 24),
+    "application": ("ca_", 32),
+    "topup": ("tu_", 24),
+    "review": ("prv_", 24),
+    "radar.early_fraud_warning": ("issfr_", 24),
+    "file": ("file_", 24),
+    "file_link": ("link_", 24),
+    "person": ("person_", 24),
+    "card": ("card_", 24),
+    "issuing.cardholder": ("ich_", 24),
+    "issuing.card": ("ic_", 24),
+    "issuing.authorization": ("iauth_", 24),
+    "issuing.transaction": ("ipi_", 24),
     "sku": ("sku_", 24),
 }
 
@@ -67,7 +87,7 @@ def clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects, DiscountObjects, WalletObjects):
+class Factory(CatalogObjects, PaymentObjects, BillingObjects, BalanceObjects, CheckoutObjects, DiscountObjects, WalletObjects, PlatformObjects, IssuingObjects, ConnectObjects):
     """Builds one object of a type; used both by generation and by the admin API's create."""
 
     def __init__(self, spec: Spec, rng: random.Random, livemode: bool):
@@ -143,13 +163,15 @@ def subscription_items_list(subscription_id: str, items: list[dict[str, Any]]) -
     }
 
 
-def account_object(spec: Spec, account_id: str, *, created: int, name: str, connected: bool) -> dict[str, Any]:
+def account_object(spec: Spec, account_id: str, *, created: int, name: str, connected: bool, controlled: bool = True) -> dict[str, Any]:
+    """The platform's own account, or one connected to it: Express, which the platform controls, or (not
+    `controlled`) Standard, which controls itself."""
     obj = clone(spec.examples["account"])
     obj.update(
         id=account_id,
         created=created,
         email=f"billing@{name.lower().replace(' ', '-')}.example.com",
-        type="express" if connected else "standard",
+        type="express" if connected and controlled else "standard",
         charges_enabled=True,
         payouts_enabled=True,
         details_submitted=True,
@@ -160,5 +182,5 @@ def account_object(spec: Spec, account_id: str, *, created: int, name: str, conn
     obj["external_accounts"]["url"] = f"/v1/accounts/{account_id}/external_accounts"
     obj["requirements"].update(currently_due=[], eventually_due=[], disabled_reason=None)
     if connected:
-        obj["controller"] = {"type": "application", "is_controller": True}
+        obj["controller"] = {"type": "application", "is_controller": True} if controlled else {"type": "account", "is_controller": False}
     return obj

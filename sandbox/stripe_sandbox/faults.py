@@ -28,6 +28,7 @@ class Knobs:
     event_delay_seconds: int = 5  # each new event stays out of /v1/events for a random 0..N seconds, as Stripe's can
     account_403_names_permission: bool = False  # /v1/account refuses restricted keys naming a permission (newer accounts)
     connect_platform: bool = True  # the platform account uses Connect (lists its connected accounts)
+    issuing: bool = True  # the platform account uses Stripe Issuing (its connected accounts never do)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The history of customers' wallets: the cards saved to them (a few later renewed by the card network, a few
-removed), the customer's default among them, and the transactions of their credit balances (part of Generator, see
-data.py)."""
+removed), the customer's default among them, the transactions of their credit balances, and the bank accounts a few
+saved for ACH debits through the older Sources API (part of Generator, see data.py)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,17 @@ class WalletHistory:
             used_at = self.after(granted_at, 30 * DAY)
             invoice = self.rng.choice(invoices)
             transactions.append(factory.customer_balance_transaction(used_at, customer["id"], -credit, 0, "applied_to_invoice", invoice))
+
+    def ach_bank_accounts(self) -> None:
+        """Generated after everything else, so that adding them left the other tables' random draws as they were. A
+        few were removed since: gone from the customer's sources, their events remain."""
+        for n, customer in enumerate(self.tables["customers"]):
+            if self.rng.random() < 0.04 or n == 0:  # however small the account, one has
+                holder = customer["name"] or "Account holder"
+                saved = self.factory.bank_account(customer=customer["id"], holder=holder)
+                created = self.after(customer["created"], 60 * DAY)
+                self.emit(created, "customer.source.created", saved)
+                if self.rng.random() < 0.1:
+                    self.emit(self.after(created, 30 * DAY), "customer.source.deleted", saved)
+                else:
+                    self.tables["bank_accounts"].append(saved)

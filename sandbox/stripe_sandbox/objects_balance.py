@@ -18,6 +18,11 @@ REPORTING_CATEGORIES = {
     "payout": "payout",
     "payout_failure": "payout_reversal",
     "payout_cancel": "payout_reversal",
+    "transfer": "transfer",
+    "transfer_refund": "transfer_reversal",
+    "application_fee": "platform_earning",
+    "application_fee_refund": "platform_earning_refund",
+    "topup": "topup",
 }
 
 

@@ -18,20 +18,31 @@ from typing import Any
 GENERATED_DIR = Path(__file__).parent / "generated"
 EVENT_WINDOW = 30 * 86_400  # Stripe keeps events for 30 days
 
-# Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field"}.
+# Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field", "path"
+# (its list as Stripe spells it, `{}` for the parent's id)}.
 TABLE_FACTS: dict[str, dict[str, str | None]] = json.loads((GENERATED_DIR / "tables.json").read_text())
 TABLE_OBJECTS: dict[str, str] = {name: str(facts["object"]) for name, facts in TABLE_FACTS.items()}
-# An object's table is the one that lists all of them; a child table of the same object (a payout's balance
-# transactions) is that list filtered by its parent: (the table, the filter) -> the child table.
-OBJECT_TABLES = {
-    obj: table for table, obj in sorted(TABLE_OBJECTS.items(), key=lambda item: TABLE_FACTS[item[0]]["parent"] is None)
-}
-FILTERED_TABLES = {
-    (OBJECT_TABLES[obj], str(TABLE_FACTS[table]["parent_field"])): table
-    for table, obj in TABLE_OBJECTS.items()
-    if OBJECT_TABLES[obj] != table
-}
 TABLES = tuple(TABLE_OBJECTS)
+
+
+def _shape(template: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", template)
+
+
+# The tables each list serves, top-level first: a list of one table's objects; a top-level table's list filtered by a
+# child table's parent (a payout's balance transactions); or a list mixing kinds of objects, a table each.
+LIST_TABLES: dict[str, tuple[str, ...]] = {}
+for _table in sorted(TABLES, key=lambda name: TABLE_FACTS[name]["parent"] is not None):
+    LIST_TABLES.setdefault(str(TABLE_FACTS[_table]["path"]), ())
+    LIST_TABLES[str(TABLE_FACTS[_table]["path"])] += (_table,)
+# (the top-level table, the child table's parent filter) -> the child table
+FILTERED_TABLES = {
+    (tables[0], str(TABLE_FACTS[child]["parent_field"])): child
+    for tables in LIST_TABLES.values()
+    if TABLE_FACTS[tables[0]]["parent"] is None
+    for child in tables[1:]
+}
+OBJECT_TABLES = {TABLE_OBJECTS[tables[0]]: tables[0] for tables in LIST_TABLES.values() if TABLE_FACTS[tables[0]]["parent"] is None}
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class Endpoint:
     template: str  # e.g. "/v1/customers/{customer}", as spelled in Stripe's description
     kind: str  # "list", "retrieve", "events", "event", "account"
     table: str | None  # the table served, None for events and the account
+    tables: tuple[str, ...]  # every table whose objects it serves: several when the list mixes kinds
     params: frozenset[str]  # accepted query parameter names
     required: tuple[str, ...]
     deep_object: frozenset[str]  # parameters sent as name[key]=value
@@ -59,37 +71,33 @@ class Spec:
         return None
 
 
-def _classify(template: str, info: dict[str, Any], list_tables: dict[str, str]) -> tuple[str, str | None]:
+def _classify(template: str, info: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     if template == "/v1/account":
-        return "account", None
+        return "account", ()
     if template == "/v1/events":
-        return "events", None
+        return "events", ()
     if template.startswith("/v1/events/"):
-        return "event", None
-    if "object" in info:
-        return "list", OBJECT_TABLES[info["object"]]
-    collection = template.rsplit("/", 1)[0]
-    return "retrieve", list_tables[collection]
+        return "event", ()
+    tables = LIST_TABLES.get(_shape(template)) if "objects" in info else LIST_TABLES[_shape(template.rsplit("/", 1)[0])]
+    if TABLE_FACTS[tables[0]]["parent"] is None:
+        tables = tables[:1]  # the others are the list filtered by their parent
+    return ("list" if "objects" in info else "retrieve"), tables
 
 
 @cache
 def load_spec(directory: Path = GENERATED_DIR) -> Spec:
     examples = json.loads((directory / "examples.json").read_text())
     raw_endpoints: dict[str, dict[str, Any]] = json.loads((directory / "endpoints.json").read_text())
-    list_tables = {
-        template: OBJECT_TABLES[info["object"]]
-        for template, info in raw_endpoints.items()
-        if info.get("object") in OBJECT_TABLES
-    }
     endpoints = []
     for template, info in raw_endpoints.items():
-        kind, table = _classify(template, info, list_tables)
+        kind, tables = _classify(template, info)
         pattern = re.compile(re.sub(r"\{[^}]+\}", "([^/]+)", template))
         endpoints.append(
             Endpoint(
                 template=template,
                 kind=kind,
-                table=table,
+                table=tables[0] if tables else None,
+                tables=tables,
                 params=frozenset(info["query"]),
                 required=tuple(info["required"]),
                 deep_object=frozenset(info["deep_object"]),

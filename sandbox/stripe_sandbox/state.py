@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import Generator
+from .history_platform import FEE_SHARE
+from .connected import ConnectedAccountObjects
 from .factory import account_object
 from .realism import ALNUM
 from .faults import Faults, Knobs
@@ -29,6 +31,7 @@ class Account:
     connected: bool
     size: int
     created: int
+    controlled: bool = True  # by the platform (Express); a Standard account controls itself
 
 
 class Stats:
@@ -74,10 +77,8 @@ class SandboxState:
         self.stats = Stats()
         self.accounts = self._make_accounts()
         self.revoked_accounts: set[str] = set()
-        self.account_objects = {
-            a.id: account_object(self.spec, a.id, created=a.created, name=a.name, connected=a.connected)
-            for a in self.accounts.values()
-        }
+        self.connected_objects = ConnectedAccountObjects(self.spec, seed)
+        self.account_objects = {a.id: self._account_object(a) for a in self.accounts.values()}
         self._datasets: dict[tuple[str, str], Dataset] = {}
         self._generation_lock = threading.Lock()
         self._clock_lock = threading.Lock()
@@ -98,8 +99,8 @@ class SandboxState:
             Account(new_id(), name, True, max(30, self.size // 10), self.now - (3 - n) * 365 * 86_400)
             for n, name in enumerate(CONNECTED_ACCOUNTS)
         ]
-        sellers = [
-            Account(new_id(), f"Seller {n:05d}", True, SELLER_SIZE, self.now - rng.randrange(30, 3 * 365) * 86_400)
+        sellers = [  # every fourth a Standard account, which the platform does not control
+            Account(new_id(), f"Seller {n:05d}", True, SELLER_SIZE, self.now - rng.randrange(30, 3 * 365) * 86_400, controlled=n % 4 != 0)
             for n in range(1, self.sellers + 1)
         ]
         return {a.id: a for a in (platform, *connected, *sellers)}
@@ -109,11 +110,16 @@ class SandboxState:
         with self._generation_lock:
             account = Account(self._new_account_id(), name, True, size, self.now)
             self.accounts[account.id] = account
-            self.account_objects[account.id] = account_object(self.spec, account.id, created=account.created, name=name, connected=True)
+            self.account_objects[account.id] = self._account_object(account)
             for dataset in self._platform_datasets():
                 with dataset.lock:
                     dataset.tables["accounts"].put(self.account_objects[account.id])
+                    self.connected_objects.put_into(dataset.tables, account.id)
         return account
+
+    def _account_object(self, account: Account) -> dict[str, Any]:
+        obj = account_object(self.spec, account.id, created=account.created, name=account.name, connected=account.connected, controlled=account.controlled)
+        return self.connected_objects.add(obj)
 
     def set_access(self, account_id: str, granted: bool) -> None:
         """A connected account that disconnects from the platform (or revokes its access) keeps its data; the
@@ -131,6 +137,9 @@ class SandboxState:
                         listed.remove(account_id)
                         listed.deleted.pop(account_id)  # not deleted: the platform just no longer sees it
 
+    def uses_issuing(self, account_id: str) -> bool:
+        return not self.accounts[account_id].connected and self.knobs.issuing
+
     def _connected_now(self) -> list[Account]:
         return [a for a in self.accounts.values() if a.connected and a.id not in self.revoked_accounts]
 
@@ -139,24 +148,60 @@ class SandboxState:
 
     def dataset(self, account_id: str, mode: str) -> Dataset:
         """The dataset for an account and mode, generated on first use (live data is rarely needed)."""
-        key = (account_id, mode)
-        found = self._datasets.get(key)
+        found = self._datasets.get((account_id, mode))
         if found is not None:
             return found
         with self._generation_lock:
-            if key not in self._datasets:
-                account = self.accounts[account_id]
-                generator = Generator(
-                    self.spec, seed=self.seed, size=account.size, mode=mode, account_id=account_id, now=self.started_at
-                )
-                delay = lambda: self.knobs.event_delay_seconds  # noqa: E731 - the knob may change at any time
-                dataset = Dataset(account_id, mode, generator.run(), generator.factory, delay)
-                dataset.advance(self.now)  # generated as of started_at; the clock may have moved since
-                if not account.connected:
-                    for connected in self._connected_now():
-                        dataset.tables["accounts"].put(self.account_objects[connected.id])
-                self._datasets[key] = dataset
+            return self._generated(account_id, mode)
+
+    def _generated(self, account_id: str, mode: str) -> Dataset:
+        key = (account_id, mode)
+        if key in self._datasets:
             return self._datasets[key]
+        account = self.accounts[account_id]
+        # The platform transfers to its connected accounts and takes fees on the larger ones' charges.
+        fee_payers = {} if account.connected else {a.id: self._generated(a.id, mode) for a in self._fee_payers()}
+        oldest_event = self.started_at - EVENT_WINDOW
+        generator = Generator(
+            self.spec, seed=self.seed, size=account.size, mode=mode, account_id=account_id, now=self.started_at,
+            connected=() if account.connected else tuple(a.id for a in self._connected_now()),
+            issuing=not account.connected,
+            connected_charges={
+                payer: [c for c in dataset.tables["charges"].newest_first() if c["created"] < oldest_event]
+                for payer, dataset in fee_payers.items()
+            },
+        )  # fmt: skip
+        delay = lambda: self.knobs.event_delay_seconds  # noqa: E731 - the knob may change at any time
+        generated = generator.run()
+        dataset = Dataset(account_id, mode, generated, generator.factory, delay)
+        dataset.advance(self.now)  # generated as of started_at; the clock may have moved since
+        for payer, charge_id, fee_id, amount in generated.fees_taken:
+            charges = fee_payers[payer].tables["charges"].objects
+            # Made with the fee, as the charge always was: no new version, and no event of the charge is that old.
+            charges[charge_id] = {**charges[charge_id], "application_fee": fee_id, "application_fee_amount": amount}
+        if not account.connected:
+            for connected in self._connected_now():
+                dataset.tables["accounts"].put(self.account_objects[connected.id])
+            for connected in self.accounts.values():  # those that left too: Stripe keeps them with the account
+                self.connected_objects.put_into(dataset.tables, connected.id)
+        self._datasets[key] = dataset
+        return dataset
+
+    def take_fee(self, mode: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """A charge on a connected account (`account`, or the first larger one) of which the platform takes a share
+        as its application fee: the charge names the fee, and the fee the charge, from the start."""
+        fields = dict(fields)
+        payer = fields.pop("account", None) or self._fee_payers()[0].id
+        platform = self.dataset(self.platform.id, mode)
+        fee_id = platform.factory.new_id("application_fee")
+        amount = int(fields.pop("amount", 10_000))
+        fee_amount = round(amount * FEE_SHARE)
+        made = {"amount": amount, "amount_captured": amount, "application_fee": fee_id, "application_fee_amount": fee_amount}
+        charge = self.dataset(payer, mode).create("charges", {**made, "created": fields.get("created", self.now)}, self.now)
+        return platform.create("application_fees", {**fields, "id": fee_id, "charge": charge, "account": payer}, self.now)
+
+    def _fee_payers(self) -> list[Account]:
+        return [a for a in self._connected_now() if a.name in CONNECTED_ACCOUNTS]
 
     def set_clock(self, now: int) -> int:
         with self._clock_lock:

@@ -9,7 +9,8 @@ sees a half-applied change.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+import heapq
+from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,14 +34,14 @@ class AdminError(Exception):
 def sort_key(obj: dict[str, Any]) -> Key:
     """Lists are newest first by `created`, ties by id. Objects without `created` are ordered by what stands for it:
     invoice items by `date` (what their list's `created` filter compares), usage summaries by their period; the lines
-    of an invoice, a credit note or a checkout session by id."""
+    of an invoice, a credit note or a checkout session, and bank accounts and cards, by id."""
     kind = obj["object"]
     if kind == "usage_record_summary":
         return (obj["period"]["start"], obj["id"])
     if kind == "invoiceitem":
         return (obj["date"], obj["id"])
-    if kind in ("line_item", "credit_note_line_item", "item"):
-        return line_key(obj)
+    if kind in ("line_item", "credit_note_line_item", "item", "bank_account", "card"):
+        return line_key(obj)  # no creation time: by id
     return (obj["created"], obj["id"])
 
 
@@ -95,6 +96,22 @@ class Table:
 
     def newest_first(self) -> list[dict[str, Any]]:
         return [self.objects[key[-1]] for key in reversed(self.order)]
+
+
+class MixedList:
+    """The rows of the tables one list serves mixed (an account's external accounts: bank accounts and cards), paged
+    as one table's."""
+
+    def __init__(self, tables: list[Table]):
+        self.name, self.parent_field = tables[0].name, tables[0].parent_field
+        self._tables = tables
+        self.objects = ChainMap(*(table.objects for table in tables))
+
+    def key(self, obj: dict[str, Any]) -> Key:
+        return sort_key(obj)
+
+    def keys(self, parent: str | None = None) -> list[Key]:
+        return list(heapq.merge(*(table.keys(parent) for table in self._tables)))
 
 
 class EventLog(Table):
