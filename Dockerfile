@@ -40,5 +40,5 @@ ENV PATH="/opt/source-stripe/bin:${PATH}" \
     AIRBYTE_ENTRYPOINT="/opt/source-stripe/bin/source-stripe"
 ENTRYPOINT ["/opt/source-stripe/bin/source-stripe"]
 LABEL io.airbyte.name=airbyte/source-stripe \
-      io.airbyte.version=0.2.0
+      io.airbyte.version=0.3.0
 USER 1000:1000

@@ -18,8 +18,8 @@ from typing import Any
 GENERATED_DIR = Path(__file__).parent / "generated"
 EVENT_WINDOW = 30 * 86_400  # Stripe keeps events for 30 days
 
-# Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field", "path"
-# (its list as Stripe spells it, `{}` for the parent's id)}.
+# Table (the connector's stream name) -> {"object", "permission" (as a 403 names it), "parent", "parent_field",
+# "names_parent" (whether Stripe's object has that field), "path" (its list, `{}` for the parent's id)}.
 TABLE_FACTS: dict[str, dict[str, str | None]] = json.loads((GENERATED_DIR / "tables.json").read_text())
 TABLE_OBJECTS: dict[str, str] = {name: str(facts["object"]) for name, facts in TABLE_FACTS.items()}
 TABLES = tuple(TABLE_OBJECTS)
@@ -31,10 +31,14 @@ def _shape(template: str) -> str:
 
 # The tables each list serves, top-level first: a list of one table's objects; a top-level table's list filtered by a
 # child table's parent (a payout's balance transactions); or a list mixing kinds of objects, a table each.
-LIST_TABLES: dict[str, tuple[str, ...]] = {}
-for _table in sorted(TABLES, key=lambda name: TABLE_FACTS[name]["parent"] is not None):
-    LIST_TABLES.setdefault(str(TABLE_FACTS[_table]["path"]), ())
-    LIST_TABLES[str(TABLE_FACTS[_table]["path"])] += (_table,)
+def _tables_by_list() -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for table in sorted(TABLES, key=lambda name: TABLE_FACTS[name]["parent"] is not None):
+        found[str(TABLE_FACTS[table]["path"])] = found.get(str(TABLE_FACTS[table]["path"]), ()) + (table,)
+    return found
+
+
+LIST_TABLES = _tables_by_list()
 # (the top-level table, the child table's parent filter) -> the child table
 FILTERED_TABLES = {
     (tables[0], str(TABLE_FACTS[child]["parent_field"])): child
