@@ -35,7 +35,8 @@ class IssuingHistory:
             at = self.after(at, 20 * DAY)
             if at >= last:
                 return
-            authorization = factory.authorization(at, card, approved=rng.random() < 0.9)
+            # However small the program, one purchase was captured.
+            authorization = factory.authorization(at, card, approved=rng.random() < 0.9 or not self.tables["transactions"])
             if not authorization["approved"]:
                 self.timeline(authorization, ("issuing_authorization.created",))
                 self.tables["authorizations"].append(authorization)
@@ -46,7 +47,7 @@ class IssuingHistory:
                 self.tables["authorizations"].append(authorization)
                 continue
             pending = {"status": "pending", "transactions": [], "amount": authorization["amount"]}
-            if rng.random() < 0.05:
+            if rng.random() < 0.05 and self.tables["transactions"]:
                 authorization.update(status="reversed", amount=0)
                 self.timeline(authorization, ("issuing_authorization.created",), [(settled_at, ("issuing_authorization.updated",), pending)])
                 self.tables["authorizations"].append(authorization)

@@ -81,7 +81,7 @@ class PlatformHistory:
             fee = factory.application_fee(charge["created"], {**charge, "application_fee_amount": round(charge["amount"] * FEE_SHARE)}, account, application)
             self._record(fee["created"], "application_fee", fee["id"], fee["amount"], fee["balance_transaction"])
             changes, refunds = [], []
-            if rng.random() < 0.1:
+            if rng.random() < 0.1 or not self.tables["application_fees_refunds"]:  # however few fees, one refunded
                 at = self.after(fee["created"], 5 * DAY)
                 refund = factory.fee_refund(at, fee, fee["amount"] // rng.choice((1, 2)))
                 changes.append((at, ("application_fee.refunded",), {key: fee[key] for key in ("refunds", "amount_refunded", "refunded")}))
@@ -100,7 +100,7 @@ class PlatformHistory:
         for charge in self.tables["charges"]:
             if charge["status"] != "succeeded":
                 continue
-            if rng.random() < 0.03:
+            if rng.random() < 0.03 or not self.tables["reviews"]:  # however few charges, one reviewed
                 review = factory.review(charge["created"], charge)
                 changes = []
                 if rng.random() < 0.8:
@@ -110,7 +110,7 @@ class PlatformHistory:
                 self.timeline(review, ("review.opened",), changes)
                 self.tables["reviews"].append(review)
                 charge["review"] = review["id"]  # the charge is final here: its last event holds this very dict
-            if rng.random() < 0.01:
+            if rng.random() < 0.01 or not self.tables["early_fraud_warnings"]:  # and one warned of
                 warning = factory.early_fraud_warning(self.after(charge["created"], 20 * DAY), charge)
                 changes = []
                 if rng.random() < 0.3:  # acted on: the charge refunded or disputed since
@@ -126,7 +126,7 @@ class PlatformHistory:
             file = factory.file(moments.next())
             self.timeline(file, ("file.created",))
             self.tables["files"].append(file)
-            if rng.random() < 0.3:
+            if rng.random() < 0.3 or not self.tables["file_links"]:  # however few files, one shared
                 created = self.after(file["created"], 10 * DAY)
                 expires_at = rng.choice((None, created + 30 * DAY, created + 365 * DAY))
                 self.tables["file_links"].append(factory.file_link(created, file["id"], expires_at, self.now))

@@ -63,7 +63,7 @@ class WalletHistory:
                 saved = self.factory.bank_account(customer=customer["id"], holder=holder)
                 created = self.after(customer["created"], 60 * DAY)
                 self.emit(created, "customer.source.created", saved)
-                if self.rng.random() < 0.1:
+                if self.rng.random() < 0.1 and n:
                     self.emit(self.after(created, 30 * DAY), "customer.source.deleted", saved)
                 else:
                     self.tables["bank_accounts"].append(saved)
