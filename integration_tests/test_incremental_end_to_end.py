@@ -268,7 +268,11 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     change("delete", "customers", gone_customer["id"])
     deleted["customers"] = [gone_customer["id"]]
 
-    # Products and prices: deleting a product deletes its prices too.
+    # Products and prices: deleting a product deletes its prices too. A plan no subscription uses is kept for
+    # deleting below, with its product.
+    in_use = {item["price"]["id"] for item in truth["subscription_items"]}
+    gone_plan = pick("plans", rule=lambda p: p["id"] not in in_use)
+    pick.used.add(gone_plan["product"])
     product = change("create", "products", name="Brand new product")
     change("update", "products", pick("products")["id"], name="Renamed product", active=False)
     gone_product = pick("products")
@@ -282,8 +286,6 @@ def change_every_table(sandbox, recent, days_between_changes=1):
     # A recurring price is a plan too: its changes reach both tables, and deleting the plan deletes the price.
     monthly = change("create", "prices", product=product["id"])
     change("update", "prices", monthly["id"], nickname="Monthly")
-    in_use = {item["price"]["id"] for item in truth["subscription_items"]}
-    gone_plan = pick("plans", rule=lambda p: p["id"] not in in_use)
     change("delete", "plans", gone_plan["id"])
     deleted["prices"] = gone_prices + [gone_price["id"], gone_plan["id"]]
     deleted["plans"] = [p["id"] for p in truth["plans"] if p["id"] in gone_prices] + [gone_plan["id"]]
