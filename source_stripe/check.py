@@ -43,6 +43,7 @@ class ConnectionCheck:
     def __init__(self, manifest: Mapping[str, Any], config: Mapping[str, Any], client: StripeClient, logger: logging.Logger) -> None:
         self._config, self._client, self._logger = config, client, logger
         self._tables = tables_of(manifest)
+        self._entries = by_name(self._tables)
 
     def run(self) -> AirbyteConnectionStatus:
         """Stripe's first answer proves the key, its mode and the account: restricted keys may never read
@@ -113,7 +114,7 @@ class ConnectionCheck:
                 return ProbeResult("empty", detail=f"{table.name}: empty, as {parent_table} is")
             if parent.status != "readable":
                 return ProbeResult("unverified", detail=f"it is read through {parent_table}, which could not be read")
-            if not parent.rows and table.permission_id == self._permission_of(parent_table):
+            if not parent.rows and table.permission_id == self._entries[parent_table].permission_id:
                 return ProbeResult("readable")  # the same permission as its parent's, which the key has
             if not parent.rows:
                 return ProbeResult("unverified", detail=f"there are no {parent_table} yet to read it through")
@@ -134,9 +135,6 @@ class ConnectionCheck:
         refusal = self._refusal(result.response) if result.response.status_code < 500 else None
         return ProbeResult("refused", detail=refusal) if refusal else result
 
-    def _permission_of(self, table: str) -> str:
-        return by_name(self._tables)[table].permission_id
-
     @staticmethod
     def _ask(table_requests: TableRequests, path: str, params: Mapping[str, Any]) -> ProbeResult:
         """What one probe found, judged by the table's error handler as a sync would judge it."""
@@ -155,7 +153,7 @@ class ConnectionCheck:
         return ProbeResult("readable", response=response, rows=data)
 
     def _verdict(self, results: Mapping[str, ProbeResult], events: ProbeResult, accounts: List[str]) -> AirbyteConnectionStatus:
-        probes = by_name(self._tables)
+        probes = self._entries
         forbidden = [name for name, result in results.items() if result.status == "forbidden"]
         events_table = self._client.events_table
         lines: List[str] = [

@@ -569,6 +569,17 @@ def test_payment_methods_follow_their_own_events_and_a_detached_one_arrives_dele
     ]
 
 
+def test_customer_source_events_of_a_card_are_not_a_bank_accounts_row(stripe):
+    saved = stripe_object("bank_account", id="ba_1", customer="cus_1")
+    card = stripe_object("card", id="card_1", customer="cus_1")
+    stripe.lists("customers", [], NOW)
+    stripe.lists("events", [event("customer.source.created", saved, NOW - 200), event("customer.source.created", card, NOW - 100)], NOW)
+
+    output = read_incrementally(config(), "bank_accounts", state={"bank_accounts": {"created": NOW - DAY, "events": NOW - DAY}})
+
+    assert ids_of(output, "bank_accounts") == ["ba_1"]
+
+
 @pytest.mark.parametrize("found", [True, False], ids=["still_attached", "detached_since"])
 def test_a_payment_method_event_in_another_api_version_is_fetched_again_from_its_customers_list(stripe, requests_mock, found):
     renewed = stripe_object("payment_method", id="pm_1", customer="cus_1", metadata={"renewed": "yes"})

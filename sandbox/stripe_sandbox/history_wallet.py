@@ -56,7 +56,12 @@ class WalletHistory:
 
     def ach_bank_accounts(self) -> None:
         """Generated after everything else, so that adding them left the other tables' random draws as they were. A
-        few were removed since: gone from the customer's sources, their events remain."""
+        few were removed since: gone from the customer's sources, their events remain. A few other customers saved a
+        card as a source, whose customer.source.* events are a bank account's kind too (cards are not a table here)."""
+        for n, customer in enumerate(self.tables["customers"]):
+            if self.rng.random() < 0.02 or n == 0:  # however small the account, one lately
+                card = self.factory.card_source(customer["id"], customer["created"])
+                self.emit(self.recent(customer["created"], 20 * DAY), "customer.source.created", card)
         for n, customer in enumerate(self.tables["customers"]):
             if self.rng.random() < 0.04 or n == 0:  # however small the account, one has
                 holder = customer["name"] or "Account holder"

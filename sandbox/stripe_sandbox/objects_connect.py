@@ -50,18 +50,22 @@ class ConnectObjects:
 
     def debit_card(self, account: str, created: int) -> dict[str, Any]:
         """A debit card an account can be paid out to instantly."""
+        return {**self._card(created, "debit"), "account": account, "customer": None, "currency": "usd",
+                "default_for_currency": False, "available_payout_methods": ["standard", "instant"]}  # fmt: skip
+
+    def card_source(self, customer: str, created: int) -> dict[str, Any]:
+        """A card a customer saved through the older Sources API (its events are customer.source.*, as a bank
+        account's)."""
+        return {**self._card(created, "credit"), "account": None, "customer": customer}
+
+    def _card(self, created: int, funding: str) -> dict[str, Any]:
         obj = self._base("card", None)
         obj.update(
-            account=account,
-            customer=None,
             brand="Visa",
-            funding="debit",
+            funding=funding,
             last4=f"{self.rng.randrange(10**4):04d}",
             exp_month=self.rng.randrange(1, 13),
             exp_year=1970 + created // (365 * 86_400) + 4,
-            currency="usd",
-            default_for_currency=False,
-            available_payout_methods=["standard", "instant"],
             fingerprint="".join(self.rng.choices(ALNUM, k=16)),
             metadata={},
         )

@@ -132,3 +132,11 @@ def test_a_customers_ach_bank_account_has_source_events_and_leaves_its_sources_w
     sandbox.delete("bank_accounts", saved["id"])
     assert saved["id"] not in {s["id"] for s in client.all(sources, object="bank_account")}
     assert [e["type"] for e in client.events_of(saved["id"])] == ["customer.source.deleted", "customer.source.updated", "customer.source.created"]
+
+
+def test_customer_source_events_speak_of_cards_too_which_no_bank_accounts_list_shows(shared, api):
+    events = api.all("/v1/events", types=["customer.source.created"])
+    kinds = {event["data"]["object"]["object"] for event in events}
+    assert kinds == {"bank_account", "card"}
+    card = next(event["data"]["object"] for event in events if event["data"]["object"]["object"] == "card")
+    assert card["id"] not in {s["id"] for s in api.all(f"/v1/customers/{card['customer']}/sources", object="bank_account")}
