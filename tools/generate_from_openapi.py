@@ -10,7 +10,7 @@ Writes, relative to the repo root:
   docs/erd/stripe.svg                               that diagram drawn, for the user guide (docs/stripe.md)
   integration_tests/configured_catalog.json         every table, full refresh (the standard tests' read)
   integration_tests/incremental_catalog.json        every table, incremental (the README's two syncs)
-  README.md, docs/stripe.md, metadata.yaml          their tables of tables, between markers (tools/docs_tables.py)
+  docs/how-it-works.md, docs/stripe.md, metadata.yaml   their tables of tables, between markers (tools/docs_tables.py)
 
 The outputs are committed; unit_tests/test_generated_files_match_openapi.py regenerates them and
 fails on any difference, so edit this script (never the outputs) and rerun it:
