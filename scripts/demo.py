@@ -310,7 +310,7 @@ def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, in
     columns after "read" add up to it."""
     columns = ("read", "added", "updated", "deleted", "unchanged", "superseded")
     width = _name_width(after)
-    print(f"\n  {'table':<{width}}" + "".join(f"{c:>10}" for c in columns))
+    print(f"\n  {'table':<{width}}" + "".join(f"{c:>11}" for c in columns))
     totals = dict.fromkeys(columns, 0)
     for stream in sorted(after):
         counts = dict.fromkeys(columns, 0)
@@ -327,8 +327,8 @@ def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, in
                 counts["unchanged"] += 1
         counts["superseded"] = counts["read"] - sum(counts[c] for c in columns[1:-1])
         totals = {c: totals[c] + counts[c] for c in columns}
-        print(f"  {stream:<{width}}" + "".join(f"{counts[c]:>10}" for c in columns))
-    print(f"  {'total':<{width}}" + "".join(f"{totals[c]:>10}" for c in columns))
+        print(f"  {stream:<{width}}" + "".join(f"{counts[c]:>11}" for c in columns))
+    print(f"  {'total':<{width}}" + "".join(f"{totals[c]:>11}" for c in columns))
     print("  read = added + updated + deleted + unchanged + superseded: what became of each record the sync read.")
     print("  added / updated / deleted: it made a row new, changed its content, newly marked it is_deleted;")
     print("  unchanged: it held what its row already did (read again by the lookback window, usage summaries);")
