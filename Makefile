@@ -9,6 +9,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 .PHONY: install test demo generate reliability
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
+	@echo "Installing the connector, the sandbox and the test tools into $(VENV) (about two minutes on a first run)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandbox
@@ -20,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 $(DEMO_STAMP): $(STAMP)
+	@echo "Installing the demo's PyAirbyte and DuckDB into $(VENV) (about a minute on a first run)..."
 	$(BIN)/pip install --quiet -e '.[dev,demo]'
 	touch $(DEMO_STAMP)
 

@@ -28,6 +28,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
 
 import airbyte as ab  # noqa: E402  (must see the environment above)
+from query_duckdb import example_command  # noqa: E402  (scripts/query_duckdb.py, next to this script)
 from sqlalchemy import text  # noqa: E402
 
 BUSINESS_QUERY = """
@@ -107,7 +108,8 @@ def main() -> int:
         _say("4/4 what changed in the warehouse")
         _print_changes(before, _snapshot(cache, streams), second.records)
         _print_query(cache, BUSINESS_QUERY)
-    _say(f"the database is at {args.db.resolve()} (open it with `duckdb {args.db}`); the next run starts it afresh")
+    _say(f"the database is at {args.db.resolve()}; the next run starts it afresh. Query it with")
+    print(f"  {example_command(args.db)}")
     return 0
 
 
@@ -303,11 +305,12 @@ def _name_width(streams: Iterable[str]) -> int:
 
 
 def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, int]) -> None:
-    """Per table, what the last sync did to the warehouse's rows: new ids, changed content, newly deleted, and rows the
-    connector read again (its lookback window, usage summaries) that turned out unchanged."""
-    columns = ("read", "added", "updated", "deleted", "unchanged")
+    """Per table, what became of each record the last sync read: the one kept for its object made a row new, changed,
+    newly deleted or the same as before; the others were superseded by a newer version of their object. So the
+    columns after "read" add up to it."""
+    columns = ("read", "added", "updated", "deleted", "unchanged", "superseded")
     width = _name_width(after)
-    print(f"\n  {'table':<{width}}" + "".join(f"{c:>10}" for c in columns))
+    print(f"\n  {'table':<{width}}" + "".join(f"{c:>11}" for c in columns))
     totals = dict.fromkeys(columns, 0)
     for stream in sorted(after):
         counts = dict.fromkeys(columns, 0)
@@ -322,12 +325,15 @@ def _print_changes(before: Snapshot, after: Snapshot, records_read: Dict[str, in
                 counts["updated"] += 1
             elif record != old[0]:
                 counts["unchanged"] += 1
+        counts["superseded"] = counts["read"] - sum(counts[c] for c in columns[1:-1])
         totals = {c: totals[c] + counts[c] for c in columns}
-        print(f"  {stream:<{width}}" + "".join(f"{counts[c]:>10}" for c in columns))
-    print(f"  {'total':<{width}}" + "".join(f"{totals[c]:>10}" for c in columns))
-    print("  read: records the sync read (one object can arrive more than once: listed, then from its events);")
-    print("  added / updated / deleted: rows new, with changed content, newly marked is_deleted;")
-    print("  unchanged: rows read again with the same content (the lookback window, usage summaries)")
+        print(f"  {stream:<{width}}" + "".join(f"{counts[c]:>11}" for c in columns))
+    print(f"  {'total':<{width}}" + "".join(f"{totals[c]:>11}" for c in columns))
+    print("  read = added + updated + deleted + unchanged + superseded: what became of each record the sync read.")
+    print("  added / updated / deleted: it made a row new, changed its content, newly marked it is_deleted;")
+    print("  unchanged: it held what its row already did (read again by the lookback window, usage summaries);")
+    print("  superseded: a newer version of its object replaced it (one object can arrive more than once: listed,")
+    print("  then from its events), or the warehouse already held one as new")
 
 
 def _print_query(cache: Any, query: str) -> None:

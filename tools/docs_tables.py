@@ -1,4 +1,4 @@
-"""The tables of the README, the user guide and metadata.yaml, rendered from the manifest's entries.
+"""The tables of docs/how-it-works.md, the user guide and metadata.yaml, rendered from the manifest's entries.
 
 Each lives between a pair of markers in its file, `generated: NAME` and `end: NAME` (HTML comments in markdown,
 YAML comments in metadata.yaml); `make generate` rewrites what is between them, and unit_tests/test_docs_tables.py
@@ -14,7 +14,7 @@ from source_stripe.client import EVENTS_PATH
 from source_stripe.quirks import WHOLE_HISTORY, quirk_of
 from source_stripe.tables import TableEntry, by_name, lineage, manifest_tables
 
-README = Path("README.md")
+HOW_IT_WORKS = Path("docs/how-it-works.md")
 USER_GUIDE = Path("docs/stripe.md")
 METADATA = Path("metadata.yaml")
 
@@ -58,7 +58,7 @@ def changes(table: TableEntry, tables: dict[str, TableEntry]) -> str:
     return f"{said}; {changed}" if changed else said
 
 
-def readme_tables(tables: tuple[TableEntry, ...]) -> str:
+def how_it_works_tables(tables: tuple[TableEntry, ...]) -> str:
     named = by_name(tables)
     lines = ["| group | table | Stripe endpoint | updates and deletions reach it through |", "| --- | --- | --- | --- |"]
     for group in _groups(tables):
@@ -108,7 +108,7 @@ def suggested_streams(tables: tuple[TableEntry, ...]) -> str:
 def rendered(tables: tuple[TableEntry, ...]) -> dict[Path, dict[str, str]]:
     """Each file's generated regions, by name."""
     return {
-        README: {"tables": readme_tables(tables)},
+        HOW_IT_WORKS: {"tables": how_it_works_tables(tables)},
         USER_GUIDE: {
             "permissions": guide_permissions(tables),
             **{group: guide_group(tables, group) for group in _groups(tables)},

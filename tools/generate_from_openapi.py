@@ -8,7 +8,9 @@ Writes, relative to the repo root:
   sandbox/stripe_sandbox/generated/tables.json      the tables the sandbox serves: object, permission, parent
   docs/erd/stripe.dbml                              the tables and their references, for dbdiagram.io / dbdocs
   docs/erd/stripe.svg                               that diagram drawn, for the user guide (docs/stripe.md)
-  README.md, docs/stripe.md, metadata.yaml          their tables of tables, between markers (tools/docs_tables.py)
+  integration_tests/configured_catalog.json         every table, full refresh (the standard tests' read)
+  integration_tests/incremental_catalog.json        every table, incremental (the README's two syncs)
+  docs/how-it-works.md, docs/stripe.md, metadata.yaml   their tables of tables, between markers (tools/docs_tables.py)
 
 The outputs are committed; unit_tests/test_generated_files_match_openapi.py regenerates them and
 fails on any difference, so edit this script (never the outputs) and rerun it:
@@ -21,12 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import docs_tables  # tools/docs_tables.py: run as a script, this directory is on the path
-from source_stripe.tables import ParentLink, manifest_tables
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, only tools/ is on the path; the catalogs are built as the end-to-end tests build theirs.
+sys.path.insert(0, str(REPO_ROOT))
+
+from integration_tests.connector_process import ALL_STREAMS, configured_catalog  # noqa: E402
+from source_stripe.tables import ParentLink, manifest_tables  # noqa: E402
 
 # The connector sends this as Stripe-Version, so the schemas must describe exactly this version.
 STRIPE_API_VERSION = "2023-08-16"
@@ -44,13 +53,13 @@ OTHER_ENDPOINTS = ("/v1/account", "/v1/events", "/v1/events/{id}")
 SCHEMAS_DIR = Path("source_stripe/schemas")
 GENERATED_DIR = Path("sandbox/stripe_sandbox/generated")
 ERD_DIR = Path("docs/erd")
+CATALOGS = {Path("integration_tests/configured_catalog.json"): False, Path("integration_tests/incremental_catalog.json"): True}
 
 
 # Stripe's own formats (unix-time, decimal) mean nothing to JSON Schema validators or destinations.
 STANDARD_FORMATS = {"date", "date-time", "email", "time", "uri"}
 NULL = {"type": "null"}
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OPENAPI_DIR = REPO_ROOT.parent / "shared" / "stripe-openapi"
 
 
@@ -552,6 +561,11 @@ def _write_erd(sources: dict[str, Source], out_root: Path) -> list[Path]:
     return written
 
 
+def _write_catalogs(out_root: Path) -> list[Path]:
+    """Catalogs selecting every table of the manifest, for `read --catalog`: one full refresh, one incremental."""
+    return [_dump(configured_catalog(ALL_STREAMS, incremental), out_root / path) for path, incremental in CATALOGS.items()]
+
+
 def generate(
     openapi_dir: Path,
     out_root: Path,
@@ -578,7 +592,7 @@ def generate(
     written: list[Path] = []
     for write in (_write_schemas, _write_examples, _write_endpoints, _write_tables, _write_erd):
         written += write(sources, out_root)
-    return written
+    return written + _write_catalogs(out_root)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The README's, the user guide's and metadata.yaml's tables of tables are what tools/docs_tables.py renders from the
+"""docs/how-it-works.md's, the user guide's and metadata.yaml's tables of tables are what tools/docs_tables.py renders from the
 manifest's entries: every table, in its group, with its endpoint, permission and how its changes arrive."""
 
 import re
@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLES = manifest_tables()
 
 
-@pytest.mark.parametrize("document", [docs_tables.README, docs_tables.USER_GUIDE, docs_tables.METADATA], ids=str)
+@pytest.mark.parametrize("document", [docs_tables.HOW_IT_WORKS, docs_tables.USER_GUIDE, docs_tables.METADATA], ids=str)
 def test_the_committed_document_holds_the_tables_the_manifest_renders(document, tmp_path):
     (rendered,) = [path for path in docs_tables.write(REPO_ROOT, tmp_path) if path == tmp_path / document]
 
