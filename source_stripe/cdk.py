@@ -4,6 +4,7 @@ unit_tests/test_cdk.py, so an upgrade that moves one fails there rather than in 
 from queue import Queue
 from typing import Any, Dict, List, Mapping, Optional
 
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteStateMessage
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
@@ -53,3 +54,10 @@ def read_loop_queue(source: ConcurrentDeclarativeSource) -> Queue:
     than through the message repository, whose in-memory buffer two threads emitting at once can fail on (each checks
     it is not empty, then both take its one message)."""
     return source._concurrent_source._queue
+
+
+def flush_printed() -> None:
+    """Sends on the lines the CDK's print buffer holds. The entrypoint prints every message into it, and it writes out
+    only when written to at least 0.1 s after its last flush: the end of a burst of lines waits for the next line,
+    which may be a whole progress interval away when nothing else flows."""
+    PRINT_BUFFER.flush()

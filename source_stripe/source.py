@@ -1,6 +1,5 @@
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
@@ -27,7 +26,15 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
 from source_stripe.config import InvalidConfig, spelled_out, validate_config
-from source_stripe.cdk import build_component, message_repository, normalized_config, read_loop_queue, replace_state, state_manager
+from source_stripe.cdk import (
+    build_component,
+    flush_printed,
+    message_repository,
+    normalized_config,
+    read_loop_queue,
+    replace_state,
+    state_manager,
+)
 from source_stripe.incremental import change_capture_streams
 from source_stripe.progress import Heartbeat, SyncProgress, logged
 from source_stripe.summary import summary
@@ -122,9 +129,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
                         records[message.record.stream] += 1
                     elif message is heartbeat.beat:
                         yield from map(logged, progress.lines())
-                        # The CDK's print buffer holds what is printed within 0.1 s of its last write until the next
-                        # one, which may be a whole heartbeat away when nothing else flows.
-                        sys.stdout.flush()
+                        flush_printed()  # resumed once the entrypoint printed the last line
                         continue
                     elif message.type == Type.TRACE and message.trace:
                         progress.saw(message.trace)

@@ -20,7 +20,17 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from source_stripe import SourceStripe
-from source_stripe.cdk import build_component, message_repository, normalized_config, read_loop_queue, replace_state, resolve_references, state_manager
+from airbyte_cdk.logger import PRINT_BUFFER
+from source_stripe.cdk import (
+    build_component,
+    flush_printed,
+    message_repository,
+    normalized_config,
+    read_loop_queue,
+    replace_state,
+    resolve_references,
+    state_manager,
+)
 from unit_tests.stripe_api import TEST_KEY, catalog, config, embedded_list, objects
 
 
@@ -89,3 +99,17 @@ def test_a_message_put_on_the_read_loops_queue_comes_out_of_the_read_while_every
             came_out.set()
 
     assert seen_while_waiting == [True]
+
+
+def test_the_print_buffer_holds_a_line_printed_right_after_another_until_flushed(capfd):
+    PRINT_BUFFER.flush()
+    capfd.readouterr()  # what earlier tests left in it
+    PRINT_BUFFER.last_flush_time = 0  # as long ago as the last output of a quiet sync
+    PRINT_BUFFER.write("first line\n")
+    PRINT_BUFFER.write("second line\n")
+    held = capfd.readouterr().out
+
+    flush_printed()
+
+    assert held == "first line\n"
+    assert capfd.readouterr().out == "second line\n"
