@@ -70,6 +70,7 @@ class SyncFigures:
     sustained_records_per_second: float
     rss_mb_by_quarter: List[float]
     longest_silence_seconds: float  # the largest gap between two lines of the connector's stdout
+    longest_log_silence_seconds: float  # the same between its LOG messages, which is what a user watching it sees
 
     @property
     def requests_per_second(self) -> float:
@@ -110,7 +111,8 @@ def run_sync(
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, preexec_fn=on_one_core)
         progress = Progress(sandbox, process.pid)
         states, tail, logged = {}, b"", []
-        last_line, longest_silence = None, 0.0
+        last_line = last_log = None
+        longest_silence = longest_log_silence = 0.0
         for line in process.stdout:
             now = time.monotonic()
             if last_line is not None:
@@ -118,8 +120,12 @@ def run_sync(
             last_line = now
             if line.startswith(RECORD_MARK):
                 progress.records += 1
-            elif log is not None and line.startswith(LOG_MARK):
-                logged.append(f"+{now - started:6.1f} s  {json.loads(line)['log']['message']}\n")
+            elif line.startswith(LOG_MARK):
+                if last_log is not None:
+                    longest_log_silence = max(longest_log_silence, now - last_log)
+                last_log = now
+                if log is not None:
+                    logged.append(f"+{now - started:6.1f} s  {json.loads(line)['log']['message']}\n")
             elif line.startswith(b'{"type":"STATE"'):
                 message = json.loads(line)["state"]
                 states[message["stream"]["stream_descriptor"]["name"]] = message
@@ -146,6 +152,7 @@ def run_sync(
         sustained_records_per_second=progress.sustained_rate(requests=False),
         rss_mb_by_quarter=progress.rss_mb_by_quarter(),
         longest_silence_seconds=longest_silence,
+        longest_log_silence_seconds=longest_log_silence,
     )
 
 
@@ -250,6 +257,7 @@ def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL
     say("429 share of responses", f"{100 * figures.rate_limited / max(figures.requests, 1):.2f} %", "0 %")
     say("requests", f"{figures.requests}", f"about {floor} (1 per 100 top-level objects + 1 per parent with children)")
     say("longest silence of the connector's output", f"{figures.longest_silence_seconds:.1f} s", "<= 10 s")
+    say("  of its LOG messages", f"{figures.longest_log_silence_seconds:.1f} s", "<= 10 s")
 
 
 def cpu(size: int, incremental: bool, runs: int, streams: Sequence[str] = ALL_STREAMS) -> None:

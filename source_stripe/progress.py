@@ -46,7 +46,7 @@ class SyncProgress:
 
     def __init__(self, tables: Iterable[str], clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self.began = clock()
+        self._began = clock()
         # Written by the read loop alone, an increment a record.
         self.records: DefaultDict[str, int] = defaultdict(int, dict.fromkeys(tables, 0))
         self._traffic: Mapping[str, TableTraffic] = {}
@@ -99,7 +99,7 @@ class SyncProgress:
 
     def seconds(self) -> float:
         """Since the sync began."""
-        return self._clock() - self.began
+        return self._clock() - self._began
 
     def _traffic_of(self, name: str) -> TableTraffic:
         return self._traffic.get(name) or TableTraffic()
@@ -116,8 +116,8 @@ class SyncProgress:
 
 
 class Heartbeat:
-    """Puts `beat` on the read loop's queue every `every` seconds until stopped, from a thread of its own, so the read
-    loop wakes to say progress even while no partition sends anything. `stopped` is what it waits on."""
+    """Puts `beat` on the read loop's queue every `every` seconds until stopped, from a thread of its own once started,
+    so the read loop wakes to say progress even while no partition sends anything. `stopped` is what it waits on."""
 
     def __init__(self, queue: "Queue[Any]", every: float = PROGRESS_EVERY_SECONDS, stopped: Optional[threading.Event] = None) -> None:
         self.beat = AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.DEBUG, message="progress heartbeat"))
@@ -125,13 +125,14 @@ class Heartbeat:
         self._stopped = stopped or threading.Event()
         self._thread = threading.Thread(target=self.run, name="progress-heartbeat", daemon=True)
 
-    def __enter__(self) -> "Heartbeat":
+    def start(self) -> "Heartbeat":
         self._thread.start()
         return self
 
-    def __exit__(self, *_: Any) -> None:
+    def stop(self) -> None:
         self._stopped.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
 
     def run(self) -> None:
         while not self._stopped.wait(self._every):

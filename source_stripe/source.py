@@ -121,39 +121,40 @@ class SourceStripe(ConcurrentDeclarativeSource):
             replace_state(self, state)
             _warn_about_unknown_streams(state, tables, logger)
         errors_said, failed = set(), []
-        records = progress.records
-        with Heartbeat(read_loop_queue(self)) as heartbeat:
-            try:
-                for message in super().read(logger, config, catalog, state):
-                    if message.type == Type.RECORD:  # records pass with this check and an increment
-                        records[message.record.stream] += 1
-                    elif message is heartbeat.beat:
-                        yield from map(logged, progress.lines())
-                        flush_printed()  # resumed once the entrypoint printed the last line
-                        continue
-                    elif message.type == Type.TRACE and message.trace:
-                        progress.saw(message.trace)
-                        error = message.trace.error
-                        if error is not None:
-                            if error.message in errors_said:
-                                continue  # a revoked key fails every table alike; the closing error names them all
-                            errors_said.add(error.message)
-                        failed += _incomplete_stream(message.trace)
-                    yield message
-            except Exception as error:
-                yield logged(summary(progress))
-                if not failed or not isinstance(error, AirbyteTracedException):
-                    raise
-                selected = [stream.stream.name for stream in catalog.streams]
-                others = " The other tables were synced." if len(failed) < len(selected) else ""
-                raise AirbyteTracedException(
-                    message=(
-                        f"The sync did not finish: {_and_join(failed)} could not be read; the errors before this one "
-                        f"say why and what to do.{others}"
-                    ),
-                    internal_message=error.message,
-                    failure_type=error.failure_type,
-                ) from error
+        records, heartbeat = progress.records, Heartbeat(read_loop_queue(self)).start()
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if message.type == Type.RECORD:  # records pass with this check and an increment
+                    records[message.record.stream] += 1
+                elif message is heartbeat.beat:
+                    yield from map(logged, progress.lines())
+                    flush_printed()  # resumed once the entrypoint printed the last line
+                    continue
+                elif message.type == Type.TRACE and message.trace:
+                    progress.saw(message.trace)
+                    error = message.trace.error
+                    if error is not None:
+                        if error.message in errors_said:
+                            continue  # a revoked key fails every table alike; the closing error names them all
+                        errors_said.add(error.message)
+                    failed += _incomplete_stream(message.trace)
+                yield message
+        except Exception as error:
+            yield logged(summary(progress))
+            if not failed or not isinstance(error, AirbyteTracedException):
+                raise
+            selected = [stream.stream.name for stream in catalog.streams]
+            others = " The other tables were synced." if len(failed) < len(selected) else ""
+            raise AirbyteTracedException(
+                message=(
+                    f"The sync did not finish: {_and_join(failed)} could not be read; the errors before this one say "
+                    f"why and what to do.{others}"
+                ),
+                internal_message=error.message,
+                failure_type=error.failure_type,
+            ) from error
+        finally:
+            heartbeat.stop()
         yield logged(summary(progress))
 
     def _validate(self, logger: logging.Logger, config: Mapping[str, Any]) -> None:
