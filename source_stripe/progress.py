@@ -81,7 +81,8 @@ class SyncProgress:
             since, requests_then = self._said.get(name, (started, 0))
             self._said[name] = (now, requests)
             per_second = (requests - requests_then) / (now - since) if now > since else 0.0
-            lines.append(f"{name}: {self.records[name]:,} records{self._partitions_said(name)}, {per_second:.1f} requests/s")
+            records = self.records[name]
+            lines.append(f"{name}: {records:,} record{'' if records == 1 else 's'}{self._partitions_said(name)}, {per_second:.1f} requests/s")
         return lines
 
     def figures(self) -> List[TableFigures]:
