@@ -3,11 +3,12 @@
     python bench/sync_benchmark.py                      # every scenario below, on this machine
     python bench/sync_benchmark.py --only cpu memory    # some of them
     python bench/sync_benchmark.py --size 120000        # a larger dataset for the budget scenarios
+    python bench/sync_benchmark.py --only budget-live --log read.log   # and what the connector logged
 
 Scenarios (each a real `source-stripe read` of every table in a subprocess; the sandbox runs in another). Syncs are
 incremental, as an Airbyte connection's first sync is; `--full-refresh` measures full-refresh reads instead:
 - budget-live: Stripe-like latency (300 ± 100 ms), a live key at 100 requests/s: sustained requests/s, records/s,
-  share of 429s, and requests per 100 top-level objects.
+  share of 429s, requests per 100 top-level objects, and the longest the connector's output stayed silent.
 - budget-test: the same with a test key at 25 requests/s.
 - budget-live-top-level: budget-live on the tables without a parent, whose pages hold 100 objects each (a child
   table costs a request per parent, whatever its size), on a dataset five times larger.
@@ -53,6 +54,7 @@ from stripe_sandbox import SandboxProcess, keys  # noqa: E402
 PARENTS_OF_CHILDREN = {table.name: table.parent.table for table in manifest_tables() if not table.is_top_level}
 TOP_LEVEL_TABLES = tuple(table.name for table in manifest_tables() if table.is_top_level)
 RECORD_MARK = b'{"type":"RECORD"'
+LOG_MARK = b'{"type":"LOG"'
 
 
 @dataclass
@@ -67,7 +69,8 @@ class SyncFigures:
     sustained_requests_per_second: float
     sustained_records_per_second: float
     rss_mb_by_quarter: List[float]
-
+    longest_silence_seconds: float  # the largest gap between two lines of the connector's stdout
+    longest_log_silence_seconds: float  # the same between its LOG messages, which is what a user watching it sees
 
     @property
     def requests_per_second(self) -> float:
@@ -89,8 +92,10 @@ def run_sync(
     state: Optional[list] = None,
     streams: Sequence[str] = ALL_STREAMS,
     one_core: bool = False,
+    log: Optional[Path] = None,
 ) -> SyncFigures:
-    """One `source-stripe read`; its stdout is counted, not parsed, so the benchmark costs the machine little."""
+    """One `source-stripe read`; its stdout is counted, not parsed, so the benchmark costs the machine little. `log`:
+    a file to append its LOG messages to, each after the seconds since the sync began."""
     with tempfile.TemporaryDirectory() as tmp:
         files = {"config": config, "catalog": configured_catalog(streams, incremental)}
         if state is not None:
@@ -105,10 +110,22 @@ def run_sync(
         on_one_core = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, preexec_fn=on_one_core)
         progress = Progress(sandbox, process.pid)
-        states, tail = {}, b""
+        states, tail, logged = {}, b"", []
+        last_line = last_log = None
+        longest_silence = longest_log_silence = 0.0
         for line in process.stdout:
+            now = time.monotonic()
+            if last_line is not None:
+                longest_silence = max(longest_silence, now - last_line)
+            last_line = now
             if line.startswith(RECORD_MARK):
                 progress.records += 1
+            elif line.startswith(LOG_MARK):
+                if last_log is not None:
+                    longest_log_silence = max(longest_log_silence, now - last_log)
+                last_log = now
+                if log is not None:
+                    logged.append(f"+{now - started:6.1f} s  {json.loads(line)['log']['message']}\n")
             elif line.startswith(b'{"type":"STATE"'):
                 message = json.loads(line)["state"]
                 states[message["stream"]["stream_descriptor"]["name"]] = message
@@ -117,6 +134,9 @@ def run_sync(
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - started
         progress.stop()
+    if log is not None:
+        with log.open("a") as file:
+            file.writelines(logged)
     if status != 0:
         raise SystemExit(f"the sync failed: {tail[:2000].decode(errors='replace')}")
     stats = sandbox.stats()
@@ -131,6 +151,8 @@ def run_sync(
         sustained_requests_per_second=progress.sustained_rate(requests=True),
         sustained_records_per_second=progress.sustained_rate(requests=False),
         rss_mb_by_quarter=progress.rss_mb_by_quarter(),
+        longest_silence_seconds=longest_silence,
+        longest_log_silence_seconds=longest_log_silence,
     )
 
 
@@ -218,12 +240,12 @@ def say(figure: str, value: str, target: str) -> None:
     print(f"  {figure:<38} {value:>14}" + (f"   target {target}" if target else ""))
 
 
-def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL_STREAMS) -> None:
+def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL_STREAMS, log: Optional[Path] = None) -> None:
     ceiling = 100 if mode == "live" else 25
     with SandboxProcess(seed=1, size=size, latency_ms=300, latency_jitter_ms=100, **{f"rate_limit_{mode}": ceiling}) as sandbox:
         counts = {table: count for table, count in top_level_objects(sandbox, mode).items() if table in streams}
         floor = request_floor(counts, parents_with_children(sandbox, mode) if set(PARENTS_OF_CHILDREN) & set(streams) else 0)
-        figures = run_sync(sandbox, config_for(sandbox, mode), incremental, streams=streams)
+        figures = run_sync(sandbox, config_for(sandbox, mode), incremental, streams=streams, log=log)
     which = f"all {len(ALL_STREAMS)} tables" if streams == ALL_STREAMS else f"the {len(streams)} tables without a parent"
     print(f"budget-{mode}, {which}: {figures.records} records, {figures.seconds:.1f} s, latency 300 ± 100 ms, {ceiling} requests/s allowed")
     say("requests/s sustained (middle 80%)", f"{figures.sustained_requests_per_second:.1f}", f">= {0.9 * ceiling:g}")
@@ -234,6 +256,8 @@ def budget(mode: str, size: int, incremental: bool, streams: Sequence[str] = ALL
     say("records/s over the whole sync", f"{figures.records_per_second:.0f}", "")
     say("429 share of responses", f"{100 * figures.rate_limited / max(figures.requests, 1):.2f} %", "0 %")
     say("requests", f"{figures.requests}", f"about {floor} (1 per 100 top-level objects + 1 per parent with children)")
+    say("longest silence of the connector's output", f"{figures.longest_silence_seconds:.1f} s", "<= 10 s")
+    say("  of its LOG messages", f"{figures.longest_log_silence_seconds:.1f} s", "<= 10 s")
 
 
 def cpu(size: int, incremental: bool, runs: int, streams: Sequence[str] = ALL_STREAMS) -> None:
@@ -304,16 +328,17 @@ def main() -> None:
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[10_000, 100_000, 1_600_000])
     parser.add_argument("--no-change-sizes", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--full-refresh", action="store_true", help="measure full-refresh reads instead")
+    parser.add_argument("--log", type=Path, help="append the LOG messages of the budget scenarios' syncs to this file")
     args = parser.parse_args()
     incremental = not args.full_refresh
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"sync mode: {'incremental (first sync)' if incremental else 'full refresh'}")
     scenarios = {
-        "budget-live": lambda: budget("live", args.size, incremental),
-        "budget-test": lambda: budget("test", args.size // 4, incremental),
+        "budget-live": lambda: budget("live", args.size, incremental, log=args.log),
+        "budget-test": lambda: budget("test", args.size // 4, incremental, log=args.log),
         # Child tables cost a request per parent, so records/s is measured on the tables Stripe lists 100 at a time.
-        "budget-live-top-level": lambda: budget("live", args.size * 5, incremental, TOP_LEVEL_TABLES),
-        "budget-test-top-level": lambda: budget("test", args.size * 5 // 2, incremental, TOP_LEVEL_TABLES),
+        "budget-live-top-level": lambda: budget("live", args.size * 5, incremental, TOP_LEVEL_TABLES, args.log),
+        "budget-test-top-level": lambda: budget("test", args.size * 5 // 2, incremental, TOP_LEVEL_TABLES, args.log),
         "cpu": lambda: cpu(args.cpu_size, incremental, args.cpu_runs),
         "cpu-top-level": lambda: cpu(args.cpu_size * 3, incremental, args.cpu_runs, TOP_LEVEL_TABLES),
         "memory": lambda: memory(args.memory_sizes, incremental),

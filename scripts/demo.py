@@ -11,15 +11,16 @@ Each run starts from a fresh database file.
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
 import time
 import warnings
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 # PyAirbyte otherwise asks Airbyte's online registry about every connector it runs; the connector is installed here.
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")
@@ -30,6 +31,8 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
 import airbyte as ab  # noqa: E402  (must see the environment above)
 from query_duckdb import example_command  # noqa: E402  (scripts/query_duckdb.py, next to this script)
 from sqlalchemy import text  # noqa: E402
+
+from source_stripe.summary import SUMMARY_TITLE  # noqa: E402
 
 BUSINESS_QUERY = """
 -- Monthly recurring revenue of active subscriptions, by the month they started (licensed prices, in the price's currency).
@@ -160,12 +163,34 @@ def _sync(source: Any, cache: Any, streams: List[str], sandbox: Any) -> SyncRepo
     if sandbox is not None:
         sandbox.reset_stats()
     started = time.monotonic()
-    source.read(cache=cache, write_strategy="append")
+    with _connector_summary(source) as summary:
+        source.read(cache=cache, write_strategy="append")
     seconds = time.monotonic() - started
+    print("\n" + "\n".join(summary) + "\n", flush=True)
     requests = sandbox.stats()["total"] if sandbox is not None else None
     rows_after = _row_counts(cache, streams)
     _keep_newest_version_per_id(cache, streams)
     return SyncReport(seconds, {stream: rows_after[stream] - rows_before[stream] for stream in streams}, requests)
+
+
+@contextmanager
+def _connector_summary(source: Any) -> Iterator[List[str]]:
+    """The summary that closes the connector's sync, picked from its log messages, which PyAirbyte passes on to its
+    logger for the connector (and from there to a log file only)."""
+    summary: List[str] = []
+
+    class PickSummary(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith(SUMMARY_TITLE):
+                summary[:] = record.getMessage().splitlines()
+
+    picker = PickSummary()
+    connector_logger = logging.getLogger(f"airbyte.{source.name}")
+    connector_logger.addHandler(picker)
+    try:
+        yield summary
+    finally:
+        connector_logger.removeHandler(picker)
 
 
 def _row_counts(cache: Any, streams: List[str]) -> Dict[str, int]:

@@ -1,8 +1,10 @@
 """Every use of airbyte-cdk beyond the interface its sources are meant to use, in one place. Each has a test in
 unit_tests/test_cdk.py, so an upgrade that moves one fails there rather than in a user's sync."""
 
+from queue import Queue
 from typing import Any, Dict, List, Mapping, Optional
 
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteStateMessage
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
@@ -44,3 +46,18 @@ def replace_state(source: ConcurrentDeclarativeSource, state: List[AirbyteStateM
 def message_repository(source: ConcurrentDeclarativeSource) -> MessageRepository:
     """Where the CDK's read loop takes the messages that streams emit besides records (state, logs)."""
     return source._message_repository
+
+
+def read_loop_queue(source: ConcurrentDeclarativeSource) -> Queue:
+    """The queue the CDK's read loop waits on, on the main thread: a message put there by any thread comes out of the
+    source's read() as soon as the loop gets to it, even while no partition sends anything. Put there directly rather
+    than through the message repository, whose in-memory buffer two threads emitting at once can fail on (each checks
+    it is not empty, then both take its one message)."""
+    return source._concurrent_source._queue
+
+
+def flush_printed() -> None:
+    """Sends on the lines the CDK's print buffer holds. The entrypoint prints every message into it, and it writes out
+    only when written to at least 0.1 s after its last flush: the end of a burst of lines waits for the next line,
+    which may be a whole progress interval away when nothing else flows."""
+    PRINT_BUFFER.flush()

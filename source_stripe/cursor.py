@@ -1,4 +1,5 @@
-"""The cursor of every table: where each account's read of it has got to, said as the table's state."""
+"""The cursors of every table: where each account's read of it has got to, said as the table's state in incremental
+syncs; which of its partitions finished, in full refreshes too."""
 
 import math
 import threading
@@ -7,7 +8,7 @@ from typing import Any, Dict, Iterable, MutableMapping
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
@@ -86,3 +87,19 @@ class ChangeCaptureCursor(Cursor):
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         return []
+
+
+class FullRefreshCursor(FinalStateCursor):
+    """A full refresh saves no positions, but its plans still learn which partitions finished (progress lines say how
+    many, and how far `created` is read)."""
+
+    def __init__(self, stream: str, message_repository: MessageRepository) -> None:
+        super().__init__(stream, None, message_repository)
+        self._plans: Dict[str, PartitionPlan] = {}
+
+    def follow(self, plans: Dict[str, PartitionPlan]) -> None:
+        self._plans = plans
+
+    def close_partition(self, partition: Partition) -> None:
+        assert isinstance(partition, AccountPartition)
+        self._plans[partition.account.key].finish(partition.partition)

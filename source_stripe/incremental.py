@@ -35,13 +35,13 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.concurrent.availability_strategy import StreamAvailability
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, FinalStateCursor
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 
 from source_stripe.accounts import Account, AccountPartition, SyncAccounts
 from source_stripe.capture import Table, TableCapture, config_time
 from source_stripe.client import StripeClient
-from source_stripe.cursor import ChangeCaptureCursor
+from source_stripe.cursor import ChangeCaptureCursor, FullRefreshCursor
 from source_stripe.children import CURSOR_FIELD, Expansion, ParentStep
 from source_stripe.pages import REPLAYED_EVENTS, SharedPages, StripeHttp, SyncClock, list_family, object_family
 from source_stripe.partitions import STRIPE_EPOCH, PartitionPlan, in_turn
@@ -83,7 +83,9 @@ class ChangeCaptureStream(AbstractStream):
         self._json_schema: Optional[Mapping[str, Any]] = None
         self._config, self._incremental, self._state_manager = config, incremental, state_manager
         self._capture_cursor = ChangeCaptureCursor(name, accounts, state_manager, message_repository)
-        self._cursor: Cursor = self._capture_cursor if incremental else FinalStateCursor(name, None, message_repository)
+        self._full_refresh_cursor = FullRefreshCursor(name, message_repository)
+        self._cursor: Cursor = self._capture_cursor if incremental else self._full_refresh_cursor
+        self._plans: List[PartitionPlan] = []  # this sync's, one per account, once partitions are generated
 
     def generate_partitions(self) -> Iterable[Partition]:
         accounts = {account.key: account for account in self._accounts.reading(self._entry)}
@@ -93,14 +95,23 @@ class ChangeCaptureStream(AbstractStream):
             # The same sliced, parallel listing as a first incremental sync, without state or events.
             start, end = config_time(self._config, "start_date") or STRIPE_EPOCH, config_time(self._config, "end_date")
             plans = {key: PartitionPlan(self._capture_of(account), start, end, [], [], changed=changed) for key, account in accounts.items()}
+            self._full_refresh_cursor.follow(plans)
         else:
             positions = self._saved_positions()
             for key, account in accounts.items():
                 positions[key], plans[key] = self._capture_of(account).plan(positions.get(key, TableState()), self._config, changed)
             self._capture_cursor.follow(positions, plans)
+        self._plans = list(plans.values())
         account_of = {id(plan): accounts[key] for key, plan in plans.items()}
         for plan, partition in in_turn(list(plans.values()), changed):
             yield AccountPartition(partition, account_of[id(plan)], self._accounts)
+
+    def progress(self) -> Tuple[int, int, Optional[int]]:
+        """Partitions finished and known so far in this sync, and how far `created` is read without a gap on every
+        account (None: nothing is listed)."""
+        each = [plan.progress() for plan in self._plans]
+        listed = [created for _, _, created in each if created is not None]
+        return sum(done for done, _, _ in each), sum(known for _, known, _ in each), min(listed) if listed else None
 
     def _saved_positions(self) -> Dict[str, TableState]:
         now, _ = self._capture_of(self._accounts.accounts()[0]).clock.now_and_events_readable()
@@ -158,7 +169,7 @@ def change_capture_streams(
     state_manager: ConnectorStateManager,
     message_repository: MessageRepository,
     requests_in_flight: int,
-) -> List[AbstractStream]:
+) -> List[ChangeCaptureStream]:
     """Every table of the (resolved) manifest as a stream, read from its entry; `build(definition, parameters)` makes
     its schema loader."""
     entries = by_name(tables_of(manifest))
@@ -182,7 +193,7 @@ def change_capture_streams(
 
         return capture
 
-    streams: List[AbstractStream] = []
+    streams: List[ChangeCaptureStream] = []
     for stream in manifest["streams"]:
         entry = entries[stream["$parameters"]["name"]]
         schema = build(stream["schema_loader"], {"name": entry.name}).get_json_schema

@@ -151,6 +151,7 @@ class PartitionPlan:
         self._pending = deque([*self.slices, *windows, *extra])
         self._slices_not_done_reading = 0  # handed out and not finished: each may still split
         self._done: Set[int] = set()
+        self._created_read_up_to = start  # as far as finish() last found `created` read without a gap
 
     def take(self) -> Union[Partition, None, bool]:
         """The next partition to hand out; None while only slices being read may add more; False once none will.
@@ -202,10 +203,19 @@ class PartitionPlan:
             events = _position(self.windows, self._done, lambda w: w.start, lambda w: w.end, lambda w: self._events_settled)
             if events is not None:
                 events = min(events, self._events_settled)
+            if created is not None:
+                self._created_read_up_to = created
             if not self.slices:  # nothing listed: what was made before the events position came from its events
                 created = events
             usage_read = self._usage_read_at is not None and all(id(part) in self._done for part in self._extra or self.slices)
             return created, events, self._usage_read_at if usage_read else None
+
+    def progress(self) -> Tuple[int, int, Optional[int]]:
+        """Partitions finished, partitions known so far (slices add pieces as they split), and how far `created` has
+        been read without a gap (None: this sync lists nothing)."""
+        with self._changed:
+            known = len(self.slices) + len(self.windows) + len(self._extra)
+            return len(self._done), known, self._created_read_up_to if self.slices else None
 
 
 def in_turn(plans: List[PartitionPlan], changed: threading.Condition) -> Iterator[Tuple[PartitionPlan, Partition]]:

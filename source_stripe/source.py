@@ -26,8 +26,18 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
 from source_stripe.config import InvalidConfig, spelled_out, validate_config
-from source_stripe.cdk import build_component, message_repository, normalized_config, replace_state, state_manager
+from source_stripe.cdk import (
+    build_component,
+    flush_printed,
+    message_repository,
+    normalized_config,
+    read_loop_queue,
+    replace_state,
+    state_manager,
+)
 from source_stripe.incremental import change_capture_streams
+from source_stripe.progress import Heartbeat, SyncProgress, logged
+from source_stripe.summary import summary
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 
@@ -51,6 +61,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
             config_path=config_path,
         )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
+        self._progress = SyncProgress(self._selected_streams)  # a read's own replaces it
 
     @classmethod
     def from_args(cls, args: List[str]) -> "SourceStripe":
@@ -104,14 +115,23 @@ class SourceStripe(ConcurrentDeclarativeSource):
                 "schema and select among its tables."
             )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
+        self._progress = progress = SyncProgress(stream.stream.name for stream in catalog.streams)
         if state:
             # The CDK reads state given to the constructor; callers that hand it to read() alone must count too.
             replace_state(self, state)
             _warn_about_unknown_streams(state, tables, logger)
         errors_said, failed = set(), []
+        records, heartbeat = progress.records, Heartbeat(read_loop_queue(self)).start()
         try:
             for message in super().read(logger, config, catalog, state):
-                if message.type == Type.TRACE and message.trace:  # records pass with this one check
+                if message.type == Type.RECORD:  # records pass with this check and an increment
+                    records[message.record.stream] += 1
+                elif message is heartbeat.beat:
+                    yield from map(logged, progress.lines())
+                    flush_printed()  # resumed once the entrypoint printed the last line
+                    continue
+                elif message.type == Type.TRACE and message.trace:
+                    progress.saw(message.trace)
                     error = message.trace.error
                     if error is not None:
                         if error.message in errors_said:
@@ -119,8 +139,9 @@ class SourceStripe(ConcurrentDeclarativeSource):
                         errors_said.add(error.message)
                     failed += _incomplete_stream(message.trace)
                 yield message
-        except AirbyteTracedException as error:
-            if not failed:
+        except Exception as error:
+            yield logged(summary(progress))
+            if not failed or not isinstance(error, AirbyteTracedException):
                 raise
             selected = [stream.stream.name for stream in catalog.streams]
             others = " The other tables were synced." if len(failed) < len(selected) else ""
@@ -132,6 +153,9 @@ class SourceStripe(ConcurrentDeclarativeSource):
                 internal_message=error.message,
                 failure_type=error.failure_type,
             ) from error
+        finally:
+            heartbeat.stop()
+        yield logged(summary(progress))
 
     def _validate(self, logger: logging.Logger, config: Mapping[str, Any]) -> None:
         validate_config(config, self.spec(logger).connectionSpecification)
@@ -140,11 +164,12 @@ class SourceStripe(ConcurrentDeclarativeSource):
         config = normalized_config(self) or config
         workers = self._build(self.resolved_manifest["concurrency_level"], {}).get_concurrency_level()
         requests_in_flight = workers - len(self.resolved_manifest["streams"])
-        return change_capture_streams(
+        # The CDK's workers and as many fetching child tables' requests each hold a connection.
+        client = StripeClient(self.resolved_manifest, config, self._build, 2 * requests_in_flight)
+        streams = change_capture_streams(
             self.resolved_manifest,
             config,
-            # The CDK's workers and as many fetching child tables' requests each hold a connection.
-            StripeClient(self.resolved_manifest, config, self._build, 2 * requests_in_flight),
+            client,
             self._build,
             self._selected_streams,
             self._incremental_streams,
@@ -152,6 +177,8 @@ class SourceStripe(ConcurrentDeclarativeSource):
             message_repository(self),
             requests_in_flight,
         )
+        self._progress.follow(client.connection.traffic, {stream.name: stream.progress for stream in streams})
+        return streams
 
     def _build(self, definition: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
         return build_component(self, definition, normalized_config(self) or {}, parameters)

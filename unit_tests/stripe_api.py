@@ -22,6 +22,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read as _read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_stripe import SourceStripe
+from source_stripe.summary import SUMMARY_TITLE
 from source_stripe.tables import table_names
 
 API = "https://api.stripe.com/v1/"
@@ -118,6 +119,15 @@ def ids_of(output: EntrypointOutput, stream: str) -> List[str]:
 
 def error_messages(output: EntrypointOutput) -> List[str]:
     return [message.trace.error.message for message in output.errors]
+
+
+def summary_rows(output: EntrypointOutput) -> Dict[str, Dict[str, str]]:
+    """The rows of the sync's closing summary, by table: each column's cell as said."""
+    (said,) = [log.log.message for log in output.logs if log.log.message.startswith(SUMMARY_TITLE)]
+    header, *rows = said.splitlines()[1:]
+    columns = header.split()[1:]
+    # Every cell is one word but the duration, the last, which has its unit.
+    return {row.split()[0]: dict(zip(columns, row.split(maxsplit=len(columns))[1:])) for row in rows}
 
 
 class StripeApi:
