@@ -151,7 +151,7 @@ class PartitionPlan:
         self._pending = deque([*self.slices, *windows, *extra])
         self._slices_not_done_reading = 0  # handed out and not finished: each may still split
         self._done: Set[int] = set()
-        self._created_read_up_to = start  # as far as finish() last found `created` read without a gap
+        self._listed_from = self._created_read_up_to = start  # the latter: as far as finish() last found `created` read without a gap
 
     def take(self) -> Union[Partition, None, bool]:
         """The next partition to hand out; None while only slices being read may add more; False once none will.
@@ -212,10 +212,11 @@ class PartitionPlan:
 
     def progress(self) -> Tuple[int, int, Optional[int]]:
         """Partitions finished, partitions known so far (slices add pieces as they split), and how far `created` has
-        been read without a gap (None: this sync lists nothing)."""
+        been read without a gap from the start (None: this sync lists nothing, or nothing from the start yet)."""
         with self._changed:
             known = len(self.slices) + len(self.windows) + len(self._extra)
-            return len(self._done), known, self._created_read_up_to if self.slices else None
+            read_from_start = self.slices and self._created_read_up_to != self._listed_from
+            return len(self._done), known, self._created_read_up_to if read_from_start else None
 
 
 def in_turn(plans: List[PartitionPlan], changed: threading.Condition) -> Iterator[Tuple[PartitionPlan, Partition]]:

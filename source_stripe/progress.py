@@ -25,7 +25,7 @@ PROGRESS_EVERY_SECONDS = 8
 # How long the heartbeat waits at a time for room in a full queue before checking whether the read is over.
 ROOM_WAIT_SECONDS = 0.5
 
-PartitionsProgress = Callable[[], Tuple[int, int, Optional[int]]]  # done, known, `created` read up to (None: no listing)
+PartitionsProgress = Callable[[], Tuple[int, int, Optional[int]]]  # done, known, `created` read up to from the start (None: not yet)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class SyncProgress:
         done, known, created = partitions()
         said = f", {done} of {known} slices done" if known else ""
         if created is not None:
-            said += f", created read up to {datetime.fromtimestamp(created, timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+            said += f", all created before {datetime.fromtimestamp(created, timezone.utc):%Y-%m-%dT%H:%M:%SZ} read"
         return said
 
 
