@@ -195,7 +195,7 @@ def test_each_retry_is_logged_with_its_table_request_and_reason(stripe):
     assert retries[0].startswith("customers: retry 1 of GET /v1/customers?") and retries[0].endswith(
         "because Stripe answered 503 (Stripe is temporarily unavailable.)."
     )
-    assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset.")
+    assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset (Connection reset by peer).")
 
 
 def test_retries_of_a_request_that_keeps_failing_stop_after_8_and_about_three_minutes(stripe, retry_waits):
