@@ -26,6 +26,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
 from source_stripe.config import InvalidConfig, spelled_out, validate_config
+from source_stripe.errors import SAID_BY_ITS_TRACE, without_traceback
 from source_stripe.cdk import build_component, message_repository, normalized_config, replace_state, state_manager
 from source_stripe.incremental import change_capture_streams
 
@@ -51,6 +52,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
             config_path=config_path,
         )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
+        self.logger.addFilter(SAID_BY_ITS_TRACE)
 
     @classmethod
     def from_args(cls, args: List[str]) -> "SourceStripe":
@@ -117,6 +119,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
                         if error.message in errors_said:
                             continue  # a revoked key fails every table alike; the closing error names them all
                         errors_said.add(error.message)
+                        without_traceback(error)
                     failed += _incomplete_stream(message.trace)
                 yield message
         except AirbyteTracedException as error:
@@ -129,7 +132,6 @@ class SourceStripe(ConcurrentDeclarativeSource):
                     f"The sync did not finish: {_and_join(failed)} could not be read; the errors before this one say "
                     f"why and what to do.{others}"
                 ),
-                internal_message=error.message,
                 failure_type=error.failure_type,
             ) from error
 
