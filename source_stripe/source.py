@@ -25,7 +25,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
-from source_stripe.config import InvalidConfig, spelled_out, validate_config
+from source_stripe.config import InvalidConfig, spelled_out, unknown_fields_warning, validate_config
 from source_stripe.errors import SAID_BY_ITS_TRACE, without_traceback
 from source_stripe.cdk import build_component, message_repository, normalized_config, replace_state, state_manager
 from source_stripe.incremental import change_capture_streams
@@ -136,7 +136,13 @@ class SourceStripe(ConcurrentDeclarativeSource):
             ) from error
 
     def _validate(self, logger: logging.Logger, config: Mapping[str, Any]) -> None:
-        validate_config(config, self.spec(logger).connectionSpecification)
+        """Refuses a config with a mistake, after a warning about fields it does not know (a misspelt field might be
+        the mistake)."""
+        spec = self.spec(logger).connectionSpecification
+        warning = unknown_fields_warning(config, spec, self.resolved_manifest)
+        if warning:
+            logger.warning(warning)
+        validate_config(config, spec)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         config = normalized_config(self) or config

@@ -64,8 +64,11 @@ BAD_INPUT = {
     ),
     "start_date_without_time": BadInput("start_date must be written as YYYY-MM-DDTHH:mm:ssZ", config={"start_date": "2023-01-01"}),
     "start_date_not_text": BadInput("start_date must be text", config={"start_date": 1_672_531_200}),
-    "start_date_impossible": BadInput("start_date must be a UTC time", config={"start_date": "2023-02-30T00:00:00Z"}),
-    "end_date_malformed": BadInput("end_date must be written as", config={"end_date": "tomorrow"}),
+    "start_date_impossible": BadInput(
+        "start_date must be a UTC time written as YYYY-MM-DDTHH:mm:ssZ, e.g. 2023-01-01T00:00:00Z (it is '2023-02-30T00:00:00Z')",
+        config={"start_date": "2023-02-30T00:00:00Z"},
+    ),
+    "end_date_malformed": BadInput("end_date must be written as YYYY-MM-DDTHH:mm:ssZ (it is 'tomorrow')", config={"end_date": "tomorrow"}),
     "end_date_before_start_date": BadInput(
         "end_date must be later than start_date", config={"start_date": "2024-01-01T00:00:00Z", "end_date": "2023-01-01T00:00:00Z"}
     ),

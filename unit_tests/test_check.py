@@ -305,3 +305,11 @@ def test_a_check_that_cannot_reach_stripe_logs_each_retry_as_a_read_does_and_say
     assert len(hanging_up.accepted) == 1 + PROBE_RETRIES
     assert not any("Retry(" in line or "Max retries" in line for line in said + [status.connectionStatus.message])
 
+
+def test_a_config_field_the_connector_does_not_know_is_warned_about_once_with_the_closest_known_field(stripe):
+    serve_probes(stripe)
+
+    output = run("check", config(lookback_windows_days=3))
+
+    warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN" and "does not know" in log.log.message]
+    assert warnings == ["The config has a field this connector does not know, so it is ignored: lookback_windows_days (did you mean lookback_window_days?)."]
