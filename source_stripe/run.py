@@ -61,6 +61,7 @@ def main(args: List[str]) -> int:
         print(USAGE, file=sys.stderr)
         return BAD_ARGUMENTS_EXIT_CODE
     try:
+        # What airbyte_cdk.entrypoint.launch does, with the Entrypoint above, which launch cannot be given.
         entrypoint = Entrypoint(SourceStripe.from_args(args))
         with PRINT_BUFFER:
             for message in entrypoint.run(entrypoint.parse_args(args)):
