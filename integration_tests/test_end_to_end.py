@@ -57,6 +57,8 @@ def test_restricted_key_syncs_what_it_may_and_names_each_missing_permission(sand
     assert any('"Disputes: Read"' in error and "rak_dispute_read" in error for error in run.errors)
     assert any('"Refunds: Read"' in error and "rak_refund_read" in error for error in run.errors)
     assert "disputes" in run.errors[-1] and "refunds" in run.errors[-1]
+    assert len(run.errors) == 3  # each missing permission once, then the sync's end
+    assert "Traceback" not in run.stdout + run.stderr
 
 
 def test_check_with_a_restricted_key_lists_what_to_grant(sandbox):

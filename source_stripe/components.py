@@ -224,8 +224,19 @@ def retry_reason(response_or_exception: ResponseOrException) -> str:
     if isinstance(response_or_exception, requests.exceptions.ChunkedEncodingError):
         return "the connection broke before the whole body arrived"
     if isinstance(response_or_exception, requests.exceptions.ConnectionError):
-        return "the connection failed or was reset"
+        return f"the connection failed or was reset ({_first_cause(response_or_exception)})"
     return f"of {type(response_or_exception).__name__}"
+
+
+def _first_cause(error: BaseException) -> str:
+    """What went wrong first, in its own words: requests and urllib3 wrap it in errors whose messages quote the
+    wrapped ones' reprs and urllib3's "Max retries exceeded" (its retries are off: the connector retries itself)."""
+    while True:
+        wrapped = getattr(error, "reason", None) or next((arg for arg in error.args if isinstance(arg, BaseException)), None) or error.__cause__
+        if not isinstance(wrapped, BaseException):
+            break
+        error = wrapped
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
 
 
 def observed_at(response: requests.Response) -> int:

@@ -1,20 +1,23 @@
 """The config's rules, the spec's and those JSON schema cannot express, each refused with one sentence that names the
 field and says what to do (and never shows the key)."""
 
+import difflib
 import ipaddress
 import re
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Set, Tuple
 from urllib.parse import urlsplit
 
 from jsonschema import Draft7Validator, ValidationError
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.utils.schema_helpers import InternalConfig
 from airbyte_cdk.utils import AirbyteTracedException
 
 _KEY_SHAPE = re.compile(r"(sk|rk)_(live|test)_[A-Za-z0-9]+")
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a JSON object", "boolean": "true or false"}
 _DATE_SHAPE = "%Y-%m-%dT%H:%M:%SZ"
+DATE_SHAPE_SAID = "YYYY-MM-DDTHH:mm:ssZ"
 _KEY_ADVICE = (
     "A Stripe API key starts with sk_live_, rk_live_, sk_test_ or rk_test_; a restricted key (rk_…) "
     "with Read permissions only is recommended (Stripe dashboard > Developers > API keys)."
@@ -38,7 +41,7 @@ def parse_date(config: Mapping[str, Any], field: str) -> Optional[datetime]:
     try:
         return datetime.strptime(value, _DATE_SHAPE).replace(tzinfo=timezone.utc)
     except (TypeError, ValueError):
-        raise InvalidConfig(f"{field} must be a UTC time written as YYYY-MM-DDTHH:MM:SSZ, e.g. 2023-01-01T00:00:00Z.")
+        raise InvalidConfig(f"{field} must be a UTC time written as {DATE_SHAPE_SAID}, e.g. 2023-01-01T00:00:00Z (it is {value!r}).")
 
 
 def connected_accounts(config: Mapping[str, Any]) -> Tuple[str, Tuple[str, ...]]:
@@ -59,6 +62,33 @@ def spelled_out(config: Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(setting, list):
         return {**config, "connected_accounts": {"mode": "list", "account_ids": setting}}
     return config
+
+
+def unknown_fields_warning(config: Mapping[str, Any], spec: Mapping[str, Any], manifest: Mapping[str, Any]) -> Optional[str]:
+    """One sentence naming the fields of `config` the connector does not read, each with the known field closest to
+    it, or None. Known: the spec's fields, the CDK's own, and those of Airbyte's earlier Stripe connector that the
+    manifest's migrations take in."""
+    known = set(spec.get("properties", {})) | InternalConfig.KEYWORDS | _legacy_fields(manifest)
+    unknown = sorted(set(config) - known) if isinstance(config, Mapping) else []
+    if not unknown:
+        return None
+    said = []
+    for name in unknown:
+        closest = difflib.get_close_matches(name, sorted(known), n=1)
+        said.append(f"{name} (did you mean {closest[0]}?)" if closest else name)
+    fields, are = ("a field", "it is") if len(unknown) == 1 else ("fields", "they are")
+    return f"The config has {fields} this connector does not know, so {are} ignored: {', '.join(said)}."
+
+
+def _legacy_fields(manifest: Mapping[str, Any]) -> Set[str]:
+    migrations = manifest["spec"].get("config_normalization_rules", {}).get("config_migrations", [])
+    return {
+        pointer[0]
+        for migration in migrations
+        for step in migration["transformations"]
+        if step["type"] == "ConfigRemoveFields"
+        for pointer in step["field_pointers"]
+    }
 
 
 def validate_config(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
@@ -129,7 +159,7 @@ def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
     rule = {
         "type": lambda: f"must be {_TYPE_NAMES.get(error.validator_value, error.validator_value)}",
         "enum": lambda: "must be one of " + ", ".join(map(repr, error.validator_value)),
-        "pattern": lambda: f"must be written as {field.get('pattern_descriptor', error.validator_value)}",
+        "pattern": lambda: f"must be written as {_shape_of(field)}",
         "minimum": lambda: f"must be at least {error.validator_value}",
         "exclusiveMinimum": lambda: f"must be more than {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
@@ -137,6 +167,12 @@ def _explain(error: ValidationError, spec: Mapping[str, Any]) -> str:
         "oneOf": lambda: 'must be "none", "all", or a list of connected account IDs written as acct_…',
     }.get(error.validator, lambda: "is not valid")()
     return f"{name} {rule}{given}."
+
+
+def _shape_of(field: Mapping[str, Any]) -> str:
+    """How a field with a pattern is written, in words rather than the pattern's regex (every other field of the spec
+    with a pattern has a pattern_descriptor, as a test holds)."""
+    return DATE_SHAPE_SAID if field.get("format") == "date-time" else field["pattern_descriptor"]
 
 
 def is_positive_number(value: Any) -> bool:

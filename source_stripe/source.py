@@ -25,7 +25,8 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_stripe.check import PROBES_AT_ONCE, ConnectionCheck
 from source_stripe.client import StripeClient
-from source_stripe.config import InvalidConfig, spelled_out, validate_config
+from source_stripe.config import InvalidConfig, spelled_out, unknown_fields_warning, validate_config
+from source_stripe.errors import SAID_BY_ITS_TRACE, without_traceback
 from source_stripe.cdk import (
     build_component,
     flush_printed,
@@ -62,6 +63,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
         )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)
         self._progress = SyncProgress(self._selected_streams)  # a read's own replaces it
+        self.logger.addFilter(SAID_BY_ITS_TRACE)
 
     @classmethod
     def from_args(cls, args: List[str]) -> "SourceStripe":
@@ -137,6 +139,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
                         if error.message in errors_said:
                             continue  # a revoked key fails every table alike; the closing error names them all
                         errors_said.add(error.message)
+                        without_traceback(error)
                     failed += _incomplete_stream(message.trace)
                 yield message
         except Exception as error:
@@ -150,7 +153,6 @@ class SourceStripe(ConcurrentDeclarativeSource):
                     f"The sync did not finish: {_and_join(failed)} could not be read; the errors before this one say "
                     f"why and what to do.{others}"
                 ),
-                internal_message=error.message,
                 failure_type=error.failure_type,
             ) from error
         finally:
@@ -158,7 +160,13 @@ class SourceStripe(ConcurrentDeclarativeSource):
         yield logged(summary(progress))
 
     def _validate(self, logger: logging.Logger, config: Mapping[str, Any]) -> None:
-        validate_config(config, self.spec(logger).connectionSpecification)
+        """Refuses a config with a mistake, after a warning about fields it does not know (a misspelt field might be
+        the mistake)."""
+        spec = self.spec(logger).connectionSpecification
+        warning = unknown_fields_warning(config, spec, self.resolved_manifest)
+        if warning:
+            logger.warning(warning)
+        validate_config(config, spec)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         config = normalized_config(self) or config

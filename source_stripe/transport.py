@@ -277,6 +277,9 @@ class TableRequests:
                 f"Stripe's rate limit was still reached after every retry while reading {self._table}: lower "
                 "requests_per_second if other integrations use the same Stripe account."
             )
+        elif response is None:
+            # The CDK's message for a failed request is the exception's text, which quotes the reprs of all it wraps.
+            message = f"Gave up after retrying: {retry_reason(answer)}."
         else:
             message = f"Gave up after retrying: {resolution.error_message or retry_reason(answer)}"
         return StripeRefused(message, resolution.failure_type or FailureType.transient_error, response)

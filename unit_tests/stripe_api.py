@@ -4,6 +4,7 @@ Objects come from Stripe's own examples (generated into the sandbox package), so
 """
 
 import copy
+import io
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from unittest import mock
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
@@ -22,6 +24,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read as _read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_stripe import SourceStripe
+from source_stripe.run import main
 from source_stripe.summary import SUMMARY_TITLE
 from source_stripe.tables import table_names
 
@@ -250,12 +253,36 @@ class Launched:
 
 def launch(command: str, **files: Any) -> Launched:
     """Runs `source-stripe <command>` in a process of its own, as the platform does, with `--<name> <file>` for each
-    of `files`: a str is written as it is (to try files that are not JSON), anything else as JSON."""
+    of `files` (see command_line)."""
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "source_stripe.run", command]
-        for name, content in files.items():
-            path = Path(tmp) / f"{name}.json"
-            path.write_text(content if isinstance(content, str) else json.dumps(content))
-            args += [f"--{name}", str(path)]
+        args = [sys.executable, "-m", "source_stripe.run", *command_line(tmp, command, files)]
         finished = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     return Launched(finished.returncode, finished.stdout, finished.stderr)
+
+
+def launch_in_process(command: Optional[str], **files: Any) -> Launched:
+    """Runs the `source-stripe` entry point in this process, where requests-mock can answer for Stripe, and as Python
+    would run it: an exception it raises goes to the handler of uncaught exceptions and exits 1."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    # The CDK's print buffer writes to sys.__stdout__.
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.multiple(sys, stdout=stdout, stderr=stderr, __stdout__=stdout):
+        try:
+            exit_code = main(command_line(tmp, command, files))
+        except SystemExit as exited:
+            exit_code = exited.code
+        except Exception as error:
+            sys.excepthook(type(error), error, error.__traceback__)
+            exit_code = 1
+    return Launched(exit_code, stdout.getvalue(), stderr.getvalue())
+
+
+def command_line(tmp: str, command: Optional[str], files: Mapping[str, Any]) -> List[str]:
+    """`command` and `--<name> <file>` for each of `files`, written in `tmp`: a str as it is (to try files that are
+    not JSON), a Path named as it is (to try files that do not exist), anything else as JSON."""
+    args = [command] if command else []
+    for name, content in files.items():
+        path = content if isinstance(content, Path) else Path(tmp) / f"{name}.json"
+        if not isinstance(content, Path):
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+        args += [f"--{name}", str(path)]
+    return args

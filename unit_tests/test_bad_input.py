@@ -2,17 +2,20 @@
 
 Rows run the real command in a process of its own, as the platform does, against a small local Stripe sandbox; answers
 Stripe should never give are served by the builder in-process. Each mistake a person can make is refused with one
-TRACE error, a config_error that names what to fix, before anything is read; nothing ends in a bare traceback.
+TRACE error, a config_error that names what to fix, before anything is read; no output carries a Python
+traceback.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, SyncMode
+from source_stripe import SourceStripe
 from stripe_sandbox import Sandbox, keys
-from unit_tests.stripe_api import catalog, config, error_messages, launch, objects, read
+from unit_tests.stripe_api import catalog, config, error_messages, launch, launch_in_process, objects, read
 
 MISSING = object()
 YEAR_2100 = 4_102_444_800
@@ -61,8 +64,11 @@ BAD_INPUT = {
     ),
     "start_date_without_time": BadInput("start_date must be written as YYYY-MM-DDTHH:mm:ssZ", config={"start_date": "2023-01-01"}),
     "start_date_not_text": BadInput("start_date must be text", config={"start_date": 1_672_531_200}),
-    "start_date_impossible": BadInput("start_date must be a UTC time", config={"start_date": "2023-02-30T00:00:00Z"}),
-    "end_date_malformed": BadInput("end_date must be written as", config={"end_date": "tomorrow"}),
+    "start_date_impossible": BadInput(
+        "start_date must be a UTC time written as YYYY-MM-DDTHH:mm:ssZ, e.g. 2023-01-01T00:00:00Z (it is '2023-02-30T00:00:00Z')",
+        config={"start_date": "2023-02-30T00:00:00Z"},
+    ),
+    "end_date_malformed": BadInput("end_date must be written as YYYY-MM-DDTHH:mm:ssZ (it is 'tomorrow')", config={"end_date": "tomorrow"}),
     "end_date_before_start_date": BadInput(
         "end_date must be later than start_date", config={"start_date": "2024-01-01T00:00:00Z", "end_date": "2023-01-01T00:00:00Z"}
     ),
@@ -152,7 +158,7 @@ def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(san
     said = launched.errors[0]["message"] if launched.errors else " / ".join(w for w in launched.logs("WARN") if bad.says in w)
     record_property("connector", f"exit {launched.exit_code}: {said}")
     assert launched.exit_code == bad.exit_code, launched.stderr[-2000:]
-    assert "Traceback" not in launched.stderr
+    assert "Traceback" not in launched.stdout + launched.stderr
     assert keys.SECRET_TEST not in launched.stdout + launched.stderr
     if bad.failure_type is None:
         assert launched.errors == []
@@ -213,3 +219,62 @@ def test_pages_that_repeat_themselves_stop_the_table_instead_of_looping(stripe):
 
     assert "repeat themselves after cus_0001" in error_messages(output)[0]
     assert output.errors[0].trace.error.failure_type == FailureType.transient_error
+
+
+# Mistakes refused before the connector reaches Stripe, run in this process.
+GOOD_CONFIG = {"api_key": keys.SECRET_TEST, "environment": "test"}
+NOWHERE = Path("/nonexistent/source-stripe")
+
+
+def test_no_command_is_answered_with_the_commands_to_choose_from():
+    launched = launch_in_process(None)
+
+    assert launched.exit_code == 2
+    assert launched.stderr.startswith("source-stripe: name a command: spec, check --config CONFIG, discover --config CONFIG, or read")
+    assert launched.stdout == ""
+
+
+def test_help_still_lists_the_commands():
+    launched = launch_in_process("--help")
+
+    assert launched.exit_code == 0
+    assert "{spec,check,discover,read}" in launched.stdout
+
+
+@pytest.mark.parametrize("kind", ["config", "catalog", "state"])
+def test_a_file_that_does_not_exist_is_named_in_one_sentence_without_a_traceback(kind):
+    files = {"config": GOOD_CONFIG, "catalog": catalog_file(("customers",)), kind: NOWHERE / f"{kind}.json"}
+
+    launched = launch_in_process("read", **files)
+
+    (error,) = launched.errors
+    assert launched.exit_code == 1
+    assert error["message"] == f"The {kind} file {NOWHERE}/{kind}.json cannot be read: No such file or directory."
+    assert error["failure_type"] == "config_error"
+    assert "stack_trace" not in error
+    assert "Traceback" not in launched.stdout + launched.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "discover"])
+def test_a_date_written_wrong_is_refused_with_the_shape_to_write_and_the_value_given_not_a_regex(command):
+    launched = launch_in_process(command, config={**GOOD_CONFIG, "start_date": "2023-01-01"})
+
+    said = launched.connection_status["message"] if command == "check" else launched.errors[0]["message"]
+    assert said == "start_date must be written as YYYY-MM-DDTHH:mm:ssZ (it is '2023-01-01')."
+    assert "[0-9]" not in launched.stdout
+    assert "Traceback" not in launched.stdout + launched.stderr
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    def broken(*args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(SourceStripe, "discover", broken)
+
+    launched = launch_in_process("discover", config=GOOD_CONFIG)
+
+    (error,) = launched.errors
+    assert launched.exit_code == 1
+    assert error["failure_type"] == "system_error"
+    assert "Traceback" in error["stack_trace"] and "KeyError: 'a bug'" in error["stack_trace"]
+    assert any("Traceback" in line for line in launched.logs("FATAL"))

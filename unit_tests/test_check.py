@@ -1,8 +1,13 @@
 """The "Verify Connection" check: its verdict and its one-sentence messages."""
 
+import socketserver
+import threading
+from types import SimpleNamespace
+
 import pytest
 
 from airbyte_cdk.models import Status
+from source_stripe.check import PROBE_RETRIES
 from source_stripe.children import path_of_one_parent
 from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import ALL_STREAMS, LIVE_KEY, OWN_ACCOUNT, config, embedded_list, missing_permission, run, stripe_error, stripe_object
@@ -260,3 +265,51 @@ def test_check_counts_a_child_without_parents_yet_as_readable_when_it_needs_its_
     assert status.message.startswith(f"The key can read {len(ALL_STREAMS) - 1} of {len(ALL_STREAMS)} tables")
     assert "transfer_reversals" not in status.message  # Transfers: Read, as its transfers
     assert "payment_methods: not verified, there are no customers yet to read it through" in status.message  # PaymentMethods: Read
+
+
+@pytest.fixture
+def hanging_up():
+    """A local server that closes each connection it accepts without a word, counting them: Stripe out of reach, or
+    a proxy that cannot reach it."""
+    accepted = []
+
+    class HangUp(socketserver.BaseRequestHandler):
+        def handle(self):
+            accepted.append(self.client_address)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), HangUp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}", accepted=accepted)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("through_a_proxy", [False, True], ids=["direct", "through_a_proxy"])
+def test_a_check_that_cannot_reach_stripe_logs_each_retry_as_a_read_does_and_says_why_in_one_sentence(hanging_up, monkeypatch, through_a_proxy):
+    if through_a_proxy:  # sent by requests' own adapter and urllib3, which must leave the retrying to the connector
+        monkeypatch.setenv("HTTPS_PROXY", hanging_up.url)
+    cfg = config() if through_a_proxy else config(api_base_url=hanging_up.url)
+
+    output = run("check", cfg)
+
+    (status,) = output.connection_status_messages
+    said = [log.log.message for log in output.logs]
+    base_url = "https://api.stripe.com" if through_a_proxy else hanging_up.url
+    reason = "the connection failed or was reset (Remote end closed connection without response)"
+    assert status.connectionStatus.status == Status.FAILED
+    assert status.connectionStatus.message == f"Could not reach Stripe at {base_url}/v1/: Gave up after retrying: {reason}. Check the network and try again."
+    assert [line.split(" after ")[0] for line in said if line.startswith("events: retry")] == [
+        f"events: retry {n} of GET /v1/events?limit=1" for n in range(1, PROBE_RETRIES + 1)
+    ]
+    assert all(line.endswith(f"because {reason}.") for line in said if line.startswith("events: retry"))
+    assert len(hanging_up.accepted) == 1 + PROBE_RETRIES
+    assert not any("Retry(" in line or "Max retries" in line for line in said + [status.connectionStatus.message])
+
+
+def test_a_config_field_the_connector_does_not_know_is_warned_about_once_with_the_closest_known_field(stripe):
+    serve_probes(stripe)
+
+    output = run("check", config(lookback_windows_days=3))
+
+    warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN" and "does not know" in log.log.message]
+    assert warnings == ["The config has a field this connector does not know, so it is ignored: lookback_windows_days (did you mean lookback_window_days?)."]

@@ -3,14 +3,17 @@
 import pytest
 import requests
 
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType
 from source_stripe.client import ACCOUNTS_PATH
+from source_stripe.pages import StripeHttp
 from source_stripe.tables import manifest_tables
 from unit_tests.stripe_api import (
+    catalog,
     config,
     error_messages,
     event,
     ids_of,
+    launch_in_process,
     missing_permission,
     objects,
     read,
@@ -195,7 +198,7 @@ def test_each_retry_is_logged_with_its_table_request_and_reason(stripe):
     assert retries[0].startswith("customers: retry 1 of GET /v1/customers?") and retries[0].endswith(
         "because Stripe answered 503 (Stripe is temporarily unavailable.)."
     )
-    assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset.")
+    assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset (Connection reset by peer).")
 
 
 def test_retries_of_a_request_that_keeps_failing_stop_after_8_and_about_three_minutes(stripe, retry_waits):
@@ -216,3 +219,39 @@ def test_a_rate_limit_that_outlasts_every_retry_says_what_to_do(stripe):
     output = read(config(), "customers", expect_failure=True)
 
     assert error_messages(output)[0].startswith("Stripe's rate limit was still reached after every retry while reading customers")
+
+
+def test_a_key_missing_a_permission_is_said_once_for_its_table_and_nowhere_with_a_traceback(stripe):
+    stripe.serves_list("customers", CUSTOMERS)
+    stripe.answers_error("refunds", 403, missing_permission("rak_refund_read"))
+
+    launched = launch_in_process("read", config=config(), catalog=ConfiguredAirbyteCatalogSerializer.dump(catalog("customers", "refunds")))
+
+    refused, closing = launched.errors
+    assert launched.exit_code == 1
+    assert refused["message"].startswith('The API key may not read refunds: in the Stripe dashboard, grant the key "Refunds: Read"')
+    assert closing["message"] == (
+        "The sync did not finish: refunds could not be read; the errors before this one say why and what to do. "
+        "The other tables were synced."
+    )
+    assert [message["record"]["data"]["id"] for message in launched.messages if message["type"] == "RECORD"] == ALL_CUSTOMER_IDS
+    assert "Traceback" not in launched.stdout + launched.stderr
+    assert all("stack_trace" not in error for error in launched.errors)
+    logged = " / ".join(line for level in ("INFO", "WARN", "ERROR", "FATAL") for line in launched.logs(level))
+    assert "may not read refunds" not in logged  # said once, by its TRACE error
+
+
+def test_a_bug_while_reading_a_table_keeps_its_traceback(stripe, monkeypatch):
+    stripe.serves_list("customers", CUSTOMERS)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(StripeHttp, "page", broken)
+
+    output = read(config(), "customers", expect_failure=True)
+
+    (failed,) = [log.log.message for log in output.logs if log.log.message.startswith("Exception while syncing stream customers")]
+    assert "Traceback" in failed and "RuntimeError: a bug" in failed
+    assert output.errors[0].trace.error.failure_type == FailureType.system_error
+    assert "RuntimeError: a bug" in output.errors[0].trace.error.stack_trace

@@ -1,4 +1,5 @@
-"""What the Airbyte UI renders (spec), what discover offers, configs from the earlier connector, and the key's secrecy."""
+"""What the Airbyte UI renders (spec), what discover offers, configs from the earlier connector, fields the connector
+does not know, dates written wrong, and the key's secrecy."""
 
 import json
 import subprocess
@@ -16,6 +17,8 @@ from unit_tests.stripe_api import (
     TEST_KEY,
     catalog,
     config,
+    error_messages,
+    launch_in_process,
     missing_permission,
     objects,
     read,
@@ -135,3 +138,46 @@ def test_the_manifest_run_without_the_connector_says_the_connector_reads_its_tab
     assert output.records == []
     assert "read by the source-stripe connector's engine, not by the manifest alone" in output.errors[0].trace.error.message
     assert requests_mock.request_history == []
+
+
+def unknown_field_warnings(output):
+    return [log.log.message for log in output.logs if log.log.level.value == "WARN" and "does not know" in log.log.message]
+
+
+def test_discover_warns_once_about_config_fields_it_does_not_know_naming_the_closest_known_ones():
+    output = run("discover", config(lookback_windows_days=3, strat_date="2023-01-01T00:00:00Z", colour="blue"))
+
+    assert unknown_field_warnings(output) == [
+        "The config has fields this connector does not know, so they are ignored: colour, lookback_windows_days (did you "
+        "mean lookback_window_days?), strat_date (did you mean start_date?)."
+    ]
+
+
+def test_read_warns_about_a_misspelt_field_before_refusing_the_config_that_lacks_it(requests_mock):
+    output = read({"api_keys": TEST_KEY, "environment": "test"}, "customers", expect_failure=True)
+
+    assert unknown_field_warnings(output) == ["The config has a field this connector does not know, so it is ignored: api_keys (did you mean api_key?)."]
+    assert error_messages(output) == ["The config lacks api_key, which is required."]
+    assert requests_mock.request_history == []
+
+
+def test_fields_of_the_earlier_connector_and_the_cdks_own_are_known():
+    output = run("discover", config(slice_range=365, _limit=10))
+
+    assert unknown_field_warnings(output) == []
+
+
+def test_every_spec_field_with_a_pattern_says_how_it_is_written_in_words():
+    patterned = {name: field for name, field in spec_properties().items() if "pattern" in field}
+
+    assert patterned
+    assert all(field.get("pattern_descriptor") or field.get("format") == "date-time" for field in patterned.values())
+
+
+def test_every_date_time_field_written_wrong_is_refused_with_its_shape_and_the_value_given():
+    dates = [name for name, field in spec_properties().items() if field.get("format") == "date-time"]
+
+    refusals = {name: launch_in_process("check", config=config(**{name: "2023-01-01"})).connection_status["message"] for name in dates}
+
+    assert dates
+    assert refusals == {name: f"{name} must be written as YYYY-MM-DDTHH:mm:ssZ (it is '2023-01-01')." for name in dates}
