@@ -38,11 +38,13 @@ class CreatedSlice(Partition):
         self.read_at: Optional[int] = None  # Stripe's second when its first page was read
 
     def read(self) -> Iterable[Record]:
-        table, http = self._capture.table, self._capture.http
-        created_of = lambda obj: obj.get(table.created_field) or 0  # noqa: E731
-        starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
-        listed = ListedOnce(table.name)
+        # Entered first: the plan waits for every slice handed out to leave it, and one that failed before would
+        # leave it waiting for ever.
         with self._plan.reading():
+            table, http = self._capture.table, self._capture.http
+            created_of = lambda obj: obj.get(table.created_field) or 0  # noqa: E731
+            starting_after, pages_read, seen, newest_seen = None, 0, 0, 0
+            listed = ListedOnce(table.name)
             while True:
                 created = {}
                 if self.start > STRIPE_EPOCH and table.created_filter:  # nothing is older: no lower bound from there
