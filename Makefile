@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml
 
 install: $(STAMP)
 
+# Three workers on two cores: much of a test's time is spent waiting on the connector's subprocess, its request budget
+# and its retries' backoff.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3 --dist worksteal
 
 $(DEMO_STAMP): $(STAMP)
 	@echo "Installing the demo's PyAirbyte and DuckDB into $(VENV) (about a minute on a first run)..."

@@ -11,6 +11,7 @@ import random
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -691,7 +692,10 @@ def test_with_a_refresh_interval_of_0_a_no_change_sync_rereads_the_usage_of_ever
 
 @pytest.fixture(scope="module")
 def large_sandbox():
-    with SandboxProcess(seed=5, size=15_000, orders_api=True) as running:
+    """Large enough (12,000 objects) that its densest tables split their `created` slices, so a sync can be killed
+    after an older slice of a table finished but not its newest; no rate limit, as where a sync dies has nothing to do
+    with its pace (the Stripe-paced syncs above keep the request budget)."""
+    with SandboxProcess(seed=5, size=8_000, orders_api=True, rate_limit_live=0) as running:
         yield running
 
 
@@ -717,36 +721,39 @@ def change_some_objects_with_events(sandbox, sent=()):
 
 
 def at_a_state_without_created():
-    """Kills at a STATE of a table some of whose slices finished, but not its first, once records have gone out: a
+    """Kills at a STATE of a table some of whose slices finished, but not its first, after the table sent records: a
     position in events exists, none in `created` yet. (Every table says where its events begin before it reads, so
-    the states before any record are passed over. If no such state comes, the sync is killed at its 60th state.)"""
-    seen = {"records": 0, "states": 0}
+    its states before its own records are passed over. If no such state comes, the sync is killed at its 150th
+    state, near its end.)"""
+    records_of, states = Counter(), [0]
 
     def reached(message):
         if message["type"] == "RECORD":
-            seen["records"] += 1
+            records_of[message["record"]["stream"]] += 1
         if message["type"] != "STATE":
             return False
-        seen["states"] += 1
-        stream_state = message["state"]["stream"]["stream_state"]
+        states[0] += 1
+        stream, stream_state = message["state"]["stream"]["stream_descriptor"]["name"], message["state"]["stream"]["stream_state"]
         without_created = "events" in stream_state and "created" not in stream_state
-        return (without_created and seen["records"] >= 500) or seen["states"] >= 60
+        return (without_created and records_of[stream] > 0) or states[0] >= 150
 
     return reached
 
 
+# Each a `kill_when`, given the number of objects the sync will read (about as many records as it sends).
 KILL_POINTS = {
-    "at_a_state_without_created": at_a_state_without_created,
-    "after_3000_records": lambda: after_records(3_000),
-    "after_12000_records": lambda: after_records(12_000),
+    "at_a_state_without_created": lambda objects: at_a_state_without_created(),
+    "after_an_eighth_of_the_records": lambda objects: after_records(objects // 8),
+    "after_half_of_the_records": lambda objects: after_records(objects // 2),
 }
 
 
 @pytest.mark.parametrize("kill_point", KILL_POINTS)
 def test_sync_killed_at_any_point_resumes_from_its_last_state_and_misses_nothing(large_sandbox, kill_point):
-    config = live_config(large_sandbox)
+    config = live_config(large_sandbox, no_request_budget=True)
+    objects = sum(map(len, large_sandbox.truth(mode="live").values()))
     started = time.monotonic()
-    killed = read_until_killed(config, KILL_POINTS[kill_point]())
+    killed = read_until_killed(config, KILL_POINTS[kill_point](objects))
     killed_after = time.monotonic() - started
     assert killed.exit_code == -9, "the sync finished before it could be killed"
     note_state_sizes(killed)

@@ -5,8 +5,12 @@ Its check and read scenarios use integration_tests/sandbox_config.json, which po
 on port 12111; the fixture below runs that sandbox for as long as these tests run.
 """
 
+import fcntl
 import os
-from typing import Optional
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
 
 import pytest
 
@@ -19,9 +23,17 @@ from stripe_sandbox import SandboxProcess
 SANDBOX_PORT = 12111
 
 
+@contextmanager
+def port_held_alone(port: int) -> Iterator[None]:
+    """Waits until no other pytest-xdist worker, or test run on this machine, holds `port` through this lock."""
+    with open(Path(tempfile.gettempdir()) / f"stripe-sandbox-port-{port}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="module", autouse=True)
 def sandbox_on_the_configured_port():
-    with SandboxProcess(seed=3, size=600, port=SANDBOX_PORT, orders_api=True) as sandbox:
+    with port_held_alone(SANDBOX_PORT), SandboxProcess(seed=3, size=600, port=SANDBOX_PORT, orders_api=True) as sandbox:
         yield sandbox
 
 

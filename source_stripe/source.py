@@ -3,8 +3,6 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
-import yaml
-
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -39,8 +37,7 @@ from source_stripe.cdk import (
 from source_stripe.incremental import change_capture_streams
 from source_stripe.progress import Heartbeat, SyncProgress, logged
 from source_stripe.summary import summary
-
-MANIFEST = Path(__file__).with_name("manifest.yaml")
+from source_stripe.tables import read_manifest
 
 
 class SourceStripe(ConcurrentDeclarativeSource):
@@ -58,7 +55,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
             catalog=catalog,
             config=config or {},
             state=state or [],
-            source_config=_with_a_worker_per_table(yaml.safe_load(MANIFEST.read_text())),
+            source_config=_with_a_worker_per_table(read_manifest()),
             config_path=config_path,
         )
         self._selected_streams, self._incremental_streams = _selected_streams_of(catalog), _incremental_streams_of(catalog)

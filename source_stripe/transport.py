@@ -167,7 +167,7 @@ class StripeConnection:
 
     def __init__(self, requester: Any, definition: Mapping[str, Any], config: Mapping[str, Any], budget: RequestBudget, workers: int) -> None:
         self.budget = budget
-        self.base_url = requester.get_url_base()
+        self.base_url = requester.get_url()
         # The hidden read_timeout_seconds lets tests make the sandbox answer slowly without waiting Stripe's 80 s.
         read_timeout = config.get("read_timeout_seconds") if is_positive_number(config.get("read_timeout_seconds")) else None
         self.timeout = (definition.get("connect_timeout_in_seconds"), read_timeout or definition.get("read_timeout_in_seconds"))

@@ -5,12 +5,11 @@ import json
 import subprocess
 import sys
 
-import yaml
 
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.test.entrypoint_wrapper import read as entrypoint_read
 from source_stripe import SourceStripe
-from source_stripe.tables import MANIFEST
+from source_stripe.tables import read_manifest
 from unit_tests.stripe_api import (
     ALL_STREAMS,
     LIVE_KEY,
@@ -131,7 +130,7 @@ def test_the_api_key_never_appears_in_any_output(stripe):
 
 def test_the_manifest_run_without_the_connector_says_the_connector_reads_its_tables(requests_mock):
     # As the Connector Builder or a manifest-only image would run it: the CDK alone, no source_stripe engine.
-    manifest_alone = ConcurrentDeclarativeSource(source_config=yaml.safe_load(MANIFEST.read_text()), config=config())
+    manifest_alone = ConcurrentDeclarativeSource(source_config=read_manifest(), config=config())
 
     output = entrypoint_read(manifest_alone, config(), catalog("customers"), expecting_exception=True)
 

@@ -1,11 +1,9 @@
-"""Determinism, size, generation speed, and the ways of starting a sandbox."""
+"""Determinism, size, and the ways of starting a sandbox (sandbox/bench_generation.py measures generation speed)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import tracemalloc
 
 import requests
 from stripe_sandbox import Sandbox, keys
@@ -31,18 +29,6 @@ def test_size_is_roughly_the_total_object_count():
     for size, tolerance in ((600, 0.2), (3000, 0.13)):
         total = sum(len(objects) for table, objects in generated(1, size).items() if table != "events")
         assert (1 - tolerance) * size <= total <= (1 + tolerance) * size
-
-
-def test_generation_speed_is_reported():
-    for size in (3000, 30_000):
-        tracemalloc.start()
-        started = time.perf_counter()
-        state = SandboxState(seed=42, size=size)
-        state.dataset(state.platform.id, "test")
-        elapsed = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        print(f"\ngenerated size={size} in {elapsed:.2f}s (traced, so slower than normal), peak {peak / 1e6:.0f} MB")
 
 
 def test_spawned_sandbox_process_serves_the_same_data_as_a_thread():
