@@ -7,7 +7,6 @@ import copy
 import io
 import json
 import re
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -249,15 +248,6 @@ class Launched:
 
     def logs(self, level: str) -> List[str]:
         return [m["log"]["message"] for m in self.messages if m["type"] == "LOG" and m["log"]["level"] == level]
-
-
-def launch(command: str, **files: Any) -> Launched:
-    """Runs `source-stripe <command>` in a process of its own, as the platform does, with `--<name> <file>` for each
-    of `files` (see command_line)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "source_stripe.run", *command_line(tmp, command, files)]
-        finished = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-    return Launched(finished.returncode, finished.stdout, finished.stderr)
 
 
 def launch_in_process(command: Optional[str], **files: Any) -> Launched:

@@ -1,7 +1,8 @@
 """Every kind of bad input, one row each: what the `source-stripe` command says and how it exits.
 
-Rows run the real command in a process of its own, as the platform does, against a small local Stripe sandbox; answers
-Stripe should never give are served by the builder in-process. Each mistake a person can make is refused with one
+Rows run the real entry point (in this process, as its own process would: the subprocess runs of the end-to-end tests
+cost a Python start each) against a small local Stripe sandbox; answers Stripe should never give are served by the
+builder. Each mistake a person can make is refused with one
 TRACE error, a config_error that names what to fix, before anything is read; no output carries a Python
 traceback.
 """
@@ -15,7 +16,7 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, SyncMode
 from source_stripe import SourceStripe
 from stripe_sandbox import Sandbox, keys
-from unit_tests.stripe_api import catalog, config, error_messages, launch, launch_in_process, objects, read
+from unit_tests.stripe_api import catalog, config, error_messages, launch_in_process, objects, read
 
 MISSING = object()
 YEAR_2100 = 4_102_444_800
@@ -153,7 +154,7 @@ def test_bad_input_gets_one_clear_error_or_a_warning_and_the_right_exit_code(san
     if bad.state is not None:
         files["state"] = bad.state
 
-    launched = launch("read", **files)
+    launched = launch_in_process("read", **files)
 
     said = launched.errors[0]["message"] if launched.errors else " / ".join(w for w in launched.logs("WARN") if bad.says in w)
     record_property("connector", f"exit {launched.exit_code}: {said}")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-duckdb = pytest.importorskip("duckdb", reason="duckdb comes with the demo extra (make demo installs it)")
+import duckdb
 
-import query_duckdb  # noqa: E402  (scripts/query_duckdb.py, on the tests' path)
+import query_duckdb  # scripts/query_duckdb.py, on the tests' path
 
 SCRIPT = shlex.join([sys.executable, query_duckdb.__file__])
 
