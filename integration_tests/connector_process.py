@@ -1,9 +1,8 @@
-"""Runs the real `source-stripe` entry point in a subprocess and sorts what it printed, for end-to-end tests."""
+"""Runs the real `source-stripe` entry point in a process of its own and sorts what it printed, for end-to-end tests."""
 
 import json
-import signal
+import os
 import subprocess
-import sys
 import tempfile
 import threading
 from collections import defaultdict
@@ -15,13 +14,14 @@ from source_stripe.accounts import ACCOUNT_FIELD
 from source_stripe.client import ACCOUNTS_PATH, EVENTS_PATH
 from source_stripe.tables import manifest_tables, table_names
 
+from integration_tests import warm_start
+
 ALL_STREAMS = table_names()
 EVENTS_TABLE = next(table.name for table in manifest_tables() if table.path == EVENTS_PATH)
 ACCOUNTS_TABLE = next(table.name for table in manifest_tables() if table.path == ACCOUNTS_PATH)
 LISTED_PER_PARENT = {table.name: table.parent for table in manifest_tables() if table.parent and not table.parent.embedded_in}
 # What a key without "Events: Read" can sync: every table but the events themselves.
 ALL_BUT_EVENTS = [table for table in ALL_STREAMS if table != EVENTS_TABLE]
-ENTRY_POINT = [sys.executable, "-m", "source_stripe.run"]
 
 
 @dataclass
@@ -90,14 +90,34 @@ def run_connector(
             Path(tmp).chmod(0o755)
             args, files_dir = docker_run(image, tmp) + [command], SECRETS_IN_IMAGE
         else:
-            args, files_dir = list(ENTRY_POINT) + [command], tmp
+            args, files_dir = [command], tmp
         for name, content in files.items():
             path = Path(tmp) / f"{name}.json"
             path.write_text(json.dumps(content))
             path.chmod(0o644)
             args += [f"--{name}", f"{files_dir}/{name}.json"]
-        finished = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        if image:
+            finished = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        else:
+            finished = _run_warm(args, timeout)
     return _sorted(finished)
+
+
+def _run_warm(args: List[str], timeout: float) -> subprocess.CompletedProcess:
+    """`source-stripe <args>` run to its end, as subprocess.run would (TimeoutExpired after `timeout` seconds)."""
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr, open(os.devnull) as stdin:
+        process = warm_start.start(args, stdout, stderr, stdin)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            exit_code = process.wait()
+        finally:
+            watchdog.cancel()
+        if process.killed:
+            raise subprocess.TimeoutExpired(args, timeout)
+        stdout.seek(0)
+        stderr.seek(0)
+        return subprocess.CompletedProcess(args, exit_code, stdout.read(), stderr.read())
 
 
 def _sorted(finished: subprocess.CompletedProcess) -> ConnectorRun:
@@ -144,24 +164,26 @@ def read_until_killed(
         files = {"config": config, "catalog": configured_catalog(streams, incremental)}
         if state is not None:
             files["state"] = state
-        args = list(ENTRY_POINT) + ["read"]
+        args = ["read"]
         for name, content in files.items():
             path = Path(tmp) / f"{name}.json"
             path.write_text(json.dumps(content))
             args += [f"--{name}", str(path)]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True)
+        output, output_end = os.pipe()
+        with open(output_end, "w") as writes, open(os.devnull) as stdin:
+            process = warm_start.start(args, writes, stderr, stdin)
         watchdog = threading.Timer(timeout, process.kill)
         watchdog.start()
         lines = []
         try:
-            for line in process.stdout:
-                lines.append(line)
-                if kill_when(json.loads(line)):
-                    process.send_signal(signal.SIGKILL)
-                    break
+            with open(output) as printed:
+                for line in printed:
+                    lines.append(line)
+                    if kill_when(json.loads(line)):
+                        process.kill()
+                        break
         finally:
             watchdog.cancel()
-            process.stdout.close()
             exit_code = process.wait()
         stderr.seek(0)
         return _sorted(subprocess.CompletedProcess(args, exit_code, "".join(lines), stderr.read()))
