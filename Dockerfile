@@ -22,7 +22,6 @@ COPY pyproject.toml ./
 RUN --mount=type=secret,id=extra_ca \
     /opt/source-stripe/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && ./pip-install --requirement requirements.txt
-COPY README.md ./
 COPY source_stripe ./source_stripe
 # Third-party packages' own test suites are never imported at run time and weigh tens of megabytes.
 RUN --mount=type=secret,id=extra_ca \
