@@ -1,10 +1,11 @@
 """What the Airbyte UI renders (spec), what discover offers, configs from the earlier connector, fields the connector
-does not know, dates written wrong, and the key's secrecy."""
+does not know, dates written wrong, the example config, and the key's secrecy."""
 
 import json
+import re
 import subprocess
 import sys
-
+from pathlib import Path
 
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.test.entrypoint_wrapper import read as entrypoint_read
@@ -180,3 +181,18 @@ def test_every_date_time_field_written_wrong_is_refused_with_its_shape_and_the_v
 
     assert dates
     assert refusals == {name: f"{name} must be written as YYYY-MM-DDTHH:mm:ssZ (it is '2023-01-01')." for name in dates}
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def test_the_example_config_is_the_one_the_readme_shows_and_check_refuses_its_placeholder_key_in_one_sentence():
+    example = json.loads((REPOSITORY / "config.example.json").read_text())
+    shown = re.search(r"```json\n(.*?)```", (REPOSITORY / "README.md").read_text(), re.S)
+
+    launched = launch_in_process("check", config=example)
+
+    assert shown and json.loads(shown.group(1)) == example
+    assert launched.connection_status["status"] == "FAILED"
+    assert "does not look like a Stripe key" in launched.connection_status["message"]
+    assert "Traceback" not in launched.stdout + launched.stderr
