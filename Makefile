@@ -34,6 +34,6 @@ demo: $(DEMO_STAMP)
 generate: $(STAMP)
 	$(BIN)/python tools/generate_from_openapi.py
 
-# Runs the fault, bad-input and secrets suites (about five minutes) and rewrites docs/reliability.md from what happened.
+# Runs the fault, bad-input and secrets suites (a few minutes) and rewrites docs/reliability.md from what happened.
 reliability: $(STAMP)
 	$(BIN)/python tools/reliability_report.py

@@ -1,7 +1,7 @@
 """Regenerates docs/reliability.md: runs the fault, bad-input, error and secrets suites and writes down, case by case,
 what the connector did (each test records it as the `connector` property) and whether the test held.
 
-    .venv/bin/python tools/reliability_report.py     # or: make reliability; about five minutes
+    .venv/bin/python tools/reliability_report.py     # or: make reliability; a few minutes
 """
 
 import re
