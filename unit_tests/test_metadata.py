@@ -10,12 +10,13 @@ import pytest
 import yaml
 
 from airbyte_cdk.models.connector_metadata import MetadataFile
+from source_stripe.tables import read_manifest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 METADATA = yaml.safe_load((REPO_ROOT / "metadata.yaml").read_text())
 DATA = METADATA["data"]
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
-MANIFEST = yaml.safe_load((REPO_ROOT / "source_stripe" / "manifest.yaml").read_text())
+MANIFEST = read_manifest()
 
 # What ConnectorMetadataDefinitionV0 requires of `data`, and the values its enums allow.
 REQUIRED_FIELDS = (
