@@ -9,6 +9,7 @@ command the demo suggests. Without a query it lists the tables and their rows.
 import argparse
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def tables_and_rows(connection) -> str:
 
 
 def main() -> int:
+    # Piped into `head`, stop quietly when the reader has had enough, as a shell tool does, not with a traceback.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="DuckDB file to query (default: %(default)s)")
     parser.add_argument("query", nargs="?", help="SQL to run (default: the tables and their rows)")

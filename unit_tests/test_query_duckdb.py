@@ -58,3 +58,12 @@ def test_a_missing_database_or_a_wrong_query_is_one_sentence_not_a_traceback(dem
     assert missing.returncode != 0 and "run `make demo` first" in missing.stderr
     assert wrong.returncode != 0 and "syntax error" in wrong.stderr
     assert "Traceback" not in missing.stderr + wrong.stderr
+
+
+def test_piped_into_head_it_stops_quietly_once_head_has_read_enough(demo_database):
+    long_result = "SELECT range AS i, repeat('x', 150) AS padding FROM range(5000)"
+
+    finished = run(f"{SCRIPT} --db {demo_database} \"{long_result}\" | head -1")
+
+    assert finished.stdout.startswith("┌")
+    assert finished.stderr == ""
