@@ -7,6 +7,7 @@ on port 12111; the fixture below runs that sandbox for as long as these tests ru
 
 import fcntl
 import os
+import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,10 +32,35 @@ def port_held_alone(port: int) -> Iterator[None]:
         yield
 
 
+def fail_unless_free(port: int) -> None:
+    """Something outside the tests holding the port (most likely the README's `stripe-sandbox`, still running) is
+    said in one sentence, not as a sandbox that failed to start."""
+    with socket.socket() as probe:
+        # As the sandbox binds: connections of an earlier run still closing (TIME_WAIT) do not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        free = _binds(probe, port)
+    if not free:
+        pytest.fail(
+            f"Port {port}, which integration_tests/sandbox_config.json names, is in use (a stripe-sandbox left "
+            "running?): stop what holds it, then run the tests again.",
+            pytrace=False,
+        )
+
+
+def _binds(probe: socket.socket, port: int) -> bool:
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module", autouse=True)
 def sandbox_on_the_configured_port():
-    with port_held_alone(SANDBOX_PORT), SandboxProcess(seed=3, size=600, port=SANDBOX_PORT, orders_api=True) as sandbox:
-        yield sandbox
+    with port_held_alone(SANDBOX_PORT):
+        fail_unless_free(SANDBOX_PORT)
+        with SandboxProcess(seed=3, size=600, port=SANDBOX_PORT, orders_api=True) as sandbox:
+            yield sandbox
 
 
 @pytest.fixture
@@ -73,3 +99,13 @@ class TestStripeStandardSuite(SourceTestSuiteBase):
             empty_if_missing=True, connector_root=cls.get_connector_root_dir()
         )
         return SourceStripe(config=config)
+
+
+def test_a_port_something_else_listens_on_is_said_in_one_sentence():
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+
+        with pytest.raises(pytest.fail.Exception, match=rf"^Port {port}, which .* is in use \(a stripe-sandbox left running\?\)"):
+            fail_unless_free(port)
