@@ -18,7 +18,7 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from source_stripe.accounts import Account, SyncAccounts
 from source_stripe.children import ParentStep, path_of_one_parent
 from source_stripe.client import EVENTS_PATH, StripeClient
-from source_stripe.components import parsed_body
+from source_stripe.components import answered_by, parsed_body
 from source_stripe.config import key_mode
 from source_stripe.transport import StripeRefused, TableRequests
 from source_stripe.tables import TableEntry, by_name, tables_of
@@ -146,7 +146,7 @@ class ConnectionCheck:
                 return ProbeResult("unverified", detail=refused.message)
             if response.status_code == 403:
                 return ProbeResult("forbidden", response=response)
-            return ProbeResult("unverified", response=response, detail=f"Stripe answered HTTP {response.status_code}")
+            return ProbeResult("unverified", response=response, detail=f"{answered_by(response)} answered HTTP {response.status_code}")
         if ignored_because:  # an answer the table's error handler says means no rows
             return ProbeResult("empty", response=response, detail=ignored_because)
         data = parsed_body(response)["data"]

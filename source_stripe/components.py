@@ -206,10 +206,17 @@ class JitteredExponentialBackoff(BackoffStrategy):
         return random.uniform(ceiling / 2, ceiling)
 
 
+def answered_by(response: requests.Response) -> str:
+    """Stripe gives every answer a Request-Id: an error without one came from a proxy or gateway between the
+    connector and Stripe, which is where to look, not Stripe's status page."""
+    return "Stripe" if response.headers.get("Request-Id") else "a proxy or gateway on the way to Stripe (no Request-Id)"
+
+
 def retry_reason(response_or_exception: ResponseOrException) -> str:
     """Why a request is retried, in words: Stripe's status and message, or what went wrong on the wire."""
     if isinstance(response_or_exception, requests.Response):
-        unreadable = f"Stripe answered {response_or_exception.status_code} with a body cut off or not in Stripe's shape"
+        who = answered_by(response_or_exception)
+        unreadable = f"{who} answered {response_or_exception.status_code} with a body cut off or not in Stripe's shape"
         if response_or_exception.ok:
             return unreadable
         try:
@@ -218,7 +225,7 @@ def retry_reason(response_or_exception: ResponseOrException) -> str:
             return unreadable
         except (KeyError, TypeError):
             message = None
-        return f"Stripe answered {response_or_exception.status_code}" + (f" ({message})" if message else "")
+        return f"{who} answered {response_or_exception.status_code}" + (f" ({message})" if message else "")
     if isinstance(response_or_exception, requests.exceptions.Timeout):
         return "Stripe sent nothing within the timeout"
     if isinstance(response_or_exception, requests.exceptions.ChunkedEncodingError):

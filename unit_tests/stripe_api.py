@@ -168,7 +168,13 @@ class StripeApi:
         return matchers
 
     def answers(self, path: str, responses: Iterable[Mapping[str, Any]], **query: Any) -> Any:
-        """Answers `path` with a sequence of raw requests-mock responses (status_code, json/text/exc, headers)."""
+        """Answers `path` with a sequence of raw requests-mock responses (status_code, json/text/exc, headers), each
+        with the Request-Id Stripe gives every answer."""
+        stripes = [response if "exc" in response else {**response, "headers": {"Request-Id": "req_raw", **response.get("headers", {})}} for response in responses]
+        return self._mocker.get(self.url(path, **query), stripes, complete_qs=bool(query))
+
+    def answers_through_a_proxy(self, path: str, responses: Iterable[Mapping[str, Any]], **query: Any) -> Any:
+        """Answers `path` as a proxy or gateway between the connector and Stripe would: without Stripe's Request-Id."""
         return self._mocker.get(self.url(path, **query), list(responses), complete_qs=bool(query))
 
     def answers_error(self, path: str, http_status: int, message: str, code: Optional[str] = None, **query: Any) -> Any:
@@ -190,7 +196,7 @@ class StripeApi:
             if first("starting_after"):
                 matching = matching[[item["id"] for item in matching].index(first("starting_after")) + 1 :]
             limit = int(first("limit", 10))
-            context.headers["Date"] = formatdate(now, usegmt=True)
+            context.headers["Date"], context.headers["Request-Id"] = formatdate(now, usegmt=True), "req_list"
             return embedded_list(matching[:limit], has_more=len(matching) > limit, url=f"/v1/{path}")
 
         self._mocker.get(re.compile(re.escape(self._base + path) + r"(\?|$)"), json=answer)
@@ -202,6 +208,7 @@ class StripeApi:
         def answer(request: Any, context: Any) -> Dict[str, Any]:
             after = parse_qs(urlsplit(request.url).query).get("starting_after", [None])[0]
             number = 0 if after is None else next(i + 1 for i, page in enumerate(pages) if page and page[-1]["id"] == after)
+            context.headers["Request-Id"] = "req_page"
             return embedded_list(pages[number], has_more=number < len(pages) - 1, url=f"/v1/{path}")
 
         return self._mocker.get(re.compile(re.escape(self._base + path) + r"(\?|$)"), json=answer)

@@ -193,6 +193,15 @@ def test_stripe_failing_on_one_table_leaves_it_unverified_rather_than_failing_th
     assert "disputes: not verified, Stripe answered HTTP 502" in status.message
 
 
+def test_a_table_failing_behind_a_proxy_is_said_to_fail_there_not_at_stripe(stripe):
+    serve_probes(stripe)
+    stripe.answers_through_a_proxy("disputes", [{"status_code": 502, "text": "<html><h1>502 Bad Gateway</h1></html>"}] * 5, limit=1)
+
+    status = check(config())
+
+    assert "disputes: not verified, a proxy or gateway on the way to Stripe (no Request-Id) answered HTTP 502" in status.message
+
+
 def test_check_fails_when_only_the_tables_reveal_the_connected_account_is_gone(stripe):
     serve_probes(stripe)
     stripe.answers_error("customers", 403, "The provided key does not have access to account 'acct_1Gone'.", "account_invalid", limit=1)

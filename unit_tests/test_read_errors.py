@@ -201,6 +201,18 @@ def test_each_retry_is_logged_with_its_table_request_and_reason(stripe):
     assert retries[1].startswith("customers: retry 2 of ") and retries[1].endswith("because the connection failed or was reset (Connection reset by peer).")
 
 
+def test_an_error_without_stripes_request_id_is_blamed_on_the_proxy_or_gateway_on_the_way_not_stripe(stripe):
+    stripe.answers_through_a_proxy("customers", [{"status_code": 502, "text": "<html><h1>502 Bad Gateway</h1></html>"}, _page(CUSTOMERS)])
+
+    output = read(config(), "customers")
+
+    retries = [log.log.message for log in output.logs if ": retry " in log.log.message]
+    assert len(retries) == 1 and retries[0].endswith(
+        "because a proxy or gateway on the way to Stripe (no Request-Id) answered 502 with a body cut off or not in Stripe's shape."
+    )
+    assert ids_of(output, "customers") == ALL_CUSTOMER_IDS
+
+
 def test_retries_of_a_request_that_keeps_failing_stop_after_8_and_about_three_minutes(stripe, retry_waits):
     failing = stripe.answers("customers", [stripe_error(503, "Stripe is temporarily unavailable.", **{"Stripe-Should-Retry": "true"})])
 
