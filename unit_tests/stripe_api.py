@@ -170,8 +170,7 @@ class StripeApi:
     def answers(self, path: str, responses: Iterable[Mapping[str, Any]], **query: Any) -> Any:
         """Answers `path` with a sequence of raw requests-mock responses (status_code, json/text/exc, headers), each
         with the Request-Id Stripe gives every answer."""
-        stripes = [response if "exc" in response else {**response, "headers": {"Request-Id": "req_raw", **response.get("headers", {})}} for response in responses]
-        return self._mocker.get(self.url(path, **query), stripes, complete_qs=bool(query))
+        return self._mocker.get(self.url(path, **query), [with_request_id(response) for response in responses], complete_qs=bool(query))
 
     def answers_through_a_proxy(self, path: str, responses: Iterable[Mapping[str, Any]], **query: Any) -> Any:
         """Answers `path` as a proxy or gateway between the connector and Stripe would: without Stripe's Request-Id."""
@@ -216,6 +215,13 @@ class StripeApi:
     def requests_to(self, path: str) -> List[Any]:
         target = self._base + path
         return [request for request in self._mocker.request_history if request.url.split("?")[0] == target]
+
+
+def with_request_id(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A raw answer as Stripe sends it, with a Request-Id (a raised exception has no headers)."""
+    if "exc" in response:
+        return response
+    return {**response, "headers": {"Request-Id": "req_raw", **response.get("headers", {})}}
 
 
 def stripe_error(status: int, message: str, code: Optional[str] = None, **headers: str) -> Dict[str, Any]:
